@@ -177,12 +177,11 @@ def default_mirror(root: Path = Path("/")) -> str:
     legacy = root / "etc/apt/sources.list"
     if legacy.is_file():
         for line in legacy.read_text(errors="replace").splitlines():
-            parts = line.split("#", 1)[0].split()
-            if not parts or parts[0] != "deb":
-                continue
-            parts = [p for p in parts[1:] if not p.startswith("[")]  # drop [arch=...] options
-            if len(parts) >= 2 and "debian" in parts[0] and _is_main_suite(parts[1]):
-                return parts[0].rstrip("/")
+            text = re.sub(r"\[[^\]]*\]", " ", line.split("#", 1)[0])  # drop [arch=...] options
+            parts = text.split()
+            if len(parts) >= 3 and parts[0] == "deb" and "debian" in parts[1]:  # noqa: SIM102
+                if _is_main_suite(parts[2]):
+                    return parts[1].rstrip("/")
     return DEFAULT_MIRROR
 
 

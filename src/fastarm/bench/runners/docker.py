@@ -42,6 +42,7 @@ PUBLIC_BASE_IMAGE = "python:3.11-slim-bookworm"
 IMAGE_REPOSITORY = "fastarm-bench"
 LABEL_ROLE = "io.fastarm.role"
 LABEL_RUN = "io.fastarm.run"
+LABEL_PID = "io.fastarm.pid"  # the host process that owns the container
 OUT_FILE = "/out/result.json"
 DEFAULT_TIMEOUT = 6 * 3600.0
 _TAIL = 30
@@ -426,7 +427,7 @@ def run_container(
     sink = sink or sys.stderr
     run_id = uuid.uuid4().hex[:12]
     kwargs: dict[str, Any] = {
-        "labels": {LABEL_ROLE: role, LABEL_RUN: run_id},
+        "labels": {LABEL_ROLE: role, LABEL_RUN: run_id, LABEL_PID: str(os.getpid())},
         "network_mode": "none",
         "environment": {"PYTHONUNBUFFERED": "1"},
         "detach": True,
@@ -662,7 +663,8 @@ def run_tests_in_container(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("docker runner")
+    """The Docker runner's options (``parser`` may be an argument group)."""
+    group = parser
     group.add_argument("--docker", action="store_true", help="run in a Docker container")
     group.add_argument(
         "--platform", help="container platform, e.g. linux/arm64 (emulated on an x86 host)"
