@@ -24,8 +24,11 @@ BENCH_OK = [0, 2, 3]
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Install the package with its dev extras and run the test suite (posargs go to pytest)."""
-    session.install(".[dev]")
+    """Install the package with its dev extras and run the test suite (posargs go to pytest).
+
+    SciPy is installed too: the statistics tests compare with ``scipy.stats`` (test-only).
+    """
+    session.install(".[dev]", "scipy")
     session.run("pytest", *session.posargs)
 
 
