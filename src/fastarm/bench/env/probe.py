@@ -152,7 +152,11 @@ def blas_info() -> list[dict[str, Any]]:
         "threading_layer",
         "architecture",
     )
-    return [{k: pool.get(k) for k in keep if k in pool} for pool in threadpool_info()]
+    try:
+        pools = threadpool_info()
+    except Exception:  # a broken BLAS build must not stop the run; record that nothing was seen
+        return []
+    return [{k: pool.get(k) for k in keep if k in pool} for pool in pools]
 
 
 def compiler() -> str | None:
