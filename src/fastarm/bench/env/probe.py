@@ -81,7 +81,13 @@ def cpu_model(cpu: CpuInfo, sysctl: Mapping[str, str] | None = None) -> str | No
         return sysctl["machdep.cpu.brand_string"]
     model = cpu.get("model name")
     if model:
-        return " ".join(model.split())
+        model = " ".join(model.split())
+        family, number = cpu.get("cpu family"), cpu.get("model")
+        if not any(ch.isdigit() for ch in model) and family and number:
+            # Hypervisors often mask the name ("Intel(R) Xeon(R) Processor"); family and model
+            # still tell the microarchitecture apart (6/143 Sapphire Rapids, 6/207 Emerald Rapids).
+            model = f"{model} (family {family}, model {number})"
+        return model
     implementer = (cpu.get("CPU implementer") or "").lower()
     if implementer:
         part = (cpu.get("CPU part") or "").lower()
