@@ -400,6 +400,23 @@ def test_interrupted_run_leaves_nothing(client: Any, tmp_path: Path) -> None:
     assert not (tmp_path / "results").exists() and not (tmp_path / "baselines").exists()
 
 
+def test_ready_made_image(client: Any, amd64_base: str, tmp_path: Path) -> None:
+    """--image skips the build; an unknown one is refused before anything runs."""
+    runner = _runner_module()
+    console = runner._Console(io.StringIO())
+    tag = runner.image_tag(amd64_base, None)
+    built = runner.build_image(
+        client, REPO, base_image=amd64_base, platform=None, tag=tag, console=console
+    )
+    ready = runner.DockerRunner(runner.DockerOptions(image=tag))
+    facts = ready.execute(["-k", SELECT, "--samples", "3", "--no-progress"], tmp_path / "r.json")
+    assert facts["image_id"] == built.image_id and "build" not in facts
+    assert json.loads((tmp_path / "r.json").read_text())["environment"]["kind"] != "native"
+    missing = runner.DockerRunner(runner.DockerOptions(image=f"docker-dev-none:{os.getpid()}"))
+    with pytest.raises(RunnerError, match="no such image on this daemon"):
+        missing.execute(["-k", SELECT], tmp_path / "missing.json")
+
+
 def _role() -> str:
     return f"docker-dev-test-{os.getpid()}-{time.monotonic_ns()}"
 
