@@ -199,7 +199,8 @@ def check_emulation(target_arch: str, endpoint: Endpoint, daemon: dict[str, Any]
 def find_source_tree(start: Optional[Path] = None) -> Path:
     """The repository root (holds pyproject.toml and the Dockerfile): the build context."""
     here = Path(__file__).resolve()
-    candidates = [start] if start else [*here.parents, *Path.cwd().resolve().parents, Path.cwd()]
+    cwd = Path.cwd().resolve()
+    candidates = [start] if start else [*here.parents, cwd, *cwd.parents]
     for path in candidates:
         if path and (path / DOCKERFILE).is_file() and (path / "pyproject.toml").is_file():
             return path
