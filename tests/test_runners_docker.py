@@ -165,6 +165,8 @@ def test_bench_docker_emulated_arm64(client: Any, tmp_path: Path) -> None:
     env = result["environment"]
     types = [layer["type"] for layer in env["layers"]]
     assert env["arch"] == "aarch64"
+    assert env["backend"].startswith("neon")  # the NEON kernels ran, emulated
+    assert "fastarm" in {c["impl"] for c in result["cases"]}
     assert "container" in types
     if dockerbase.host_arch() != "arm64":
         assert "emulated" in types and env["kind"] == "emulated"
