@@ -665,8 +665,10 @@ static PyObject *fa_py_set_backend(PyObject *self, PyObject *arg) {
                      Py_TYPE(arg)->tp_name);
         return NULL;
     }
-    const char *name = PyUnicode_AsUTF8(arg);
+    Py_ssize_t len;
+    const char *name = PyUnicode_AsUTF8AndSize(arg, &len);
     if (!name) return NULL;
+    if ((size_t)len != strlen(name)) name = ""; /* embedded NUL: matches no backend */
     for (int k = 0; k < FA_NBACKENDS; k++) {
         if (strcmp(fa_backends[k].name, name) == 0 && fa_usable[k]) {
             PyObject *prev = PyUnicode_FromString(fa_active->name);
@@ -679,8 +681,8 @@ static PyObject *fa_py_set_backend(PyObject *self, PyObject *arg) {
     if (!usable) return NULL;
     int known = 0;
     for (int k = 0; k < FA_NBACKENDS; k++) known |= strcmp(fa_backends[k].name, name) == 0;
-    PyErr_Format(PyExc_ValueError, "%s backend '%s'; usable backends here: %R",
-                 known ? "this CPU cannot run the" : "unknown", name, usable);
+    PyErr_Format(PyExc_ValueError, "%s backend %R; usable backends here: %R",
+                 known ? "this CPU cannot run the" : "unknown", arg, usable);
     Py_DECREF(usable);
     return NULL;
 }
