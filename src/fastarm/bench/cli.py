@@ -365,7 +365,12 @@ def _latest_result(root: Path) -> Path:
 
 
 def _compare_and_print(
-    new: dict[str, Any], base: dict[str, Any], args: argparse.Namespace, **labels: str
+    new: dict[str, Any],
+    base: dict[str, Any],
+    args: argparse.Namespace,
+    *,
+    base_label: str = "baseline",
+    new_label: str = "run",
 ) -> int:
     from . import report
 
@@ -375,7 +380,8 @@ def _compare_and_print(
             base,
             threshold=args.threshold,
             allow_cross_env=getattr(args, "allow_cross_env", False),
-            **labels,
+            base_label=base_label,
+            new_label=new_label,
         )
     except compare_mod.NotComparable as exc:
         print(f"refused: {exc}", file=sys.stderr)
@@ -490,7 +496,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     docs = [_load(p) for p in paths]
     if args.html is not None:
         try:
-            from . import html
+            from . import html  # type: ignore[attr-defined,unused-ignore]
         except ImportError as exc:
             raise UserError(
                 f"the HTML report is not available ({exc}); pip install 'fastarm[report]'"
@@ -499,7 +505,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"HTML report written: {written}")
     if args.envs:
         try:
-            from . import crossenv
+            from . import crossenv  # type: ignore[attr-defined,unused-ignore]
         except ImportError as exc:
             raise UserError(f"the cross-environment report is not available ({exc})") from None
         print(crossenv.render(docs, fmt=args.format), end="")
