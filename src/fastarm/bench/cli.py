@@ -18,6 +18,9 @@ from . import compare as compare_mod
 from . import results
 from .compare import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_NOT_COMPARABLE, EXIT_OK
 
+#: Modules of the ``bench`` extra, imported lazily by the commands that need them.
+BENCH_EXTRA_MODULES = {"numpy", "tabulate", "rich", "simsimd", "threadpoolctl"}
+
 
 class UserError(Exception):
     """A problem the user can fix; printed without a traceback (exit code 4 unless given)."""
@@ -541,6 +544,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.code
+    except ModuleNotFoundError as exc:
+        if exc.name not in BENCH_EXTRA_MODULES:
+            raise
+        print(
+            f"error: this command needs {exc.name}, from the bench extra: "
+            "pip install 'fastarm[bench]'",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print("interrupted; nothing was half-written", file=sys.stderr)
         return EXIT_INTERRUPTED
