@@ -163,3 +163,15 @@ def test_too_noisy_environment_takes_precedence_over_a_regression() -> None:
     result = compare.compare(new, base)
     assert result.count("slower") == 1  # reported ...
     assert result.exit_code == compare.EXIT_TOO_NOISY  # ... but this environment cannot judge
+
+
+def test_significant_slowdown_within_the_noise_is_too_noisy_not_same() -> None:
+    # noise ~5 % (limit ~15 %): a clear 10 % slowdown cannot be called a regression here, but it
+    # must not pass as "same" either
+    base = doc([case(IDS[1], samples(1000.0, 0.07, n=40, seed=1))])
+    new = doc([case(IDS[1], samples(1100.0, 0.07, n=40, seed=2))])
+    result = compare.compare(new, base)
+    (verdict,) = result.cases
+    assert result.limit > 0.1 and verdict.p_slower < 0.01
+    assert verdict.verdict == "too-noisy"
+    assert result.exit_code == compare.EXIT_TOO_NOISY

@@ -13,8 +13,9 @@ the verdicts are:
 
 * ``slower``    -- significant (p < alpha) and ``ratio > 1 + limit``: a regression;
 * ``faster``    -- significant and ``ratio < 1 / (1 + limit)``;
-* ``too-noisy`` -- otherwise, when the interval reaches beyond ``1 + limit`` and below 1 (the data
-  cannot tell a regression from no change);
+* ``too-noisy`` -- otherwise, when the data cannot rule out a regression: the interval reaches
+  beyond ``1 + limit`` and below 1, or the case is significantly slower by more than the threshold
+  but not by more than the environment's noise allows to call;
 * ``same``      -- otherwise.
 
 Exit codes: 0 ok, 1 regression, 2 nothing comparable / environments differ, 3 too noisy (some case,
@@ -204,7 +205,17 @@ def compare(
         bc = base_cases.get(cid)
         if bc is None:
             continue
-        result.cases.append(judge(bc, nc, limit=limit, alpha=alpha, resamples=resamples, seed=seed))
+        result.cases.append(
+            judge(
+                bc,
+                nc,
+                limit=limit,
+                threshold=threshold,
+                alpha=alpha,
+                resamples=resamples,
+                seed=seed,
+            )
+        )
     if not result.cases:
         result.notes.append("No case id is common to both runs: nothing to compare.")
     return result
@@ -215,6 +226,7 @@ def judge(
     new_case: Mapping[str, Any],
     *,
     limit: float,
+    threshold: float = DEFAULT_THRESHOLD,
     alpha: float = DEFAULT_ALPHA,
     resamples: int = 2000,
     seed: int = 0,
@@ -227,7 +239,7 @@ def judge(
         verdict = "slower"
     elif p_faster < alpha and ratio < 1.0 / (1.0 + limit):
         verdict = "faster"
-    elif hi > 1.0 + limit and lo < 1.0:
+    elif (hi > 1.0 + limit and lo < 1.0) or (p_slower < alpha and ratio > 1.0 + threshold):
         verdict = "too-noisy"
     else:
         verdict = "same"
