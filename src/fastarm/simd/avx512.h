@@ -47,12 +47,14 @@ static inline FA_A512 int64_t a5_hsum_epi32(__m512i v) {
 
 /* float32 / float16: float32 lanes per block, flushed into double; non-finite blocks recomputed
  * in float64 (see avx2.h). */
+/* 64 float32 lanes per block: each lane sums at most 64 terms before the float64 flush. */
+#define A5_FBLOCK 4096
 #define A5_FLOAT_KERNELS(SFX, T, LOAD, LOADM)                                                    \
     static FA_A512 double a5_dot_##SFX(const void *pa, const void *pb, size_t n) {              \
         const T *a = (const T *)pa, *b = (const T *)pb;                                         \
         double total = 0.0;                                                                     \
-        for (size_t i0 = 0; i0 < n; i0 += FA_FBLOCK) {                                          \
-            const size_t m = FA_MIN((size_t)FA_FBLOCK, n - i0);                                 \
+        for (size_t i0 = 0; i0 < n; i0 += A5_FBLOCK) {                                          \
+            const size_t m = FA_MIN((size_t)A5_FBLOCK, n - i0);                                 \
             const T *x = a + i0, *y = b + i0;                                                   \
             __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;                         \
             size_t i = 0;                                                                       \
@@ -75,8 +77,8 @@ static inline FA_A512 int64_t a5_hsum_epi32(__m512i v) {
     static FA_A512 double a5_sqeuclidean_##SFX(const void *pa, const void *pb, size_t n) {      \
         const T *a = (const T *)pa, *b = (const T *)pb;                                         \
         double total = 0.0;                                                                     \
-        for (size_t i0 = 0; i0 < n; i0 += FA_FBLOCK) {                                          \
-            const size_t m = FA_MIN((size_t)FA_FBLOCK, n - i0);                                 \
+        for (size_t i0 = 0; i0 < n; i0 += A5_FBLOCK) {                                          \
+            const size_t m = FA_MIN((size_t)A5_FBLOCK, n - i0);                                 \
             const T *x = a + i0, *y = b + i0;                                                   \
             __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0, d0, d1, d2, d3;         \
             size_t i = 0;                                                                       \
@@ -107,8 +109,8 @@ static inline FA_A512 int64_t a5_hsum_epi32(__m512i v) {
     static FA_A512 void a5_cos_##SFX(const void *pa, const void *pb, size_t n, double out[3]) { \
         const T *a = (const T *)pa, *b = (const T *)pb;                                         \
         double tab = 0.0, taa = 0.0, tbb = 0.0;                                                 \
-        for (size_t i0 = 0; i0 < n; i0 += FA_FBLOCK) {                                          \
-            const size_t m = FA_MIN((size_t)FA_FBLOCK, n - i0);                                 \
+        for (size_t i0 = 0; i0 < n; i0 += A5_FBLOCK) {                                          \
+            const size_t m = FA_MIN((size_t)A5_FBLOCK, n - i0);                                 \
             const T *x = a + i0, *y = b + i0;                                                   \
             __m512 ab0 = _mm512_setzero_ps(), aa0 = ab0, bb0 = ab0, ab1 = ab0, aa1 = ab0,       \
                    bb1 = ab0, u, v;                                                             \
@@ -364,12 +366,22 @@ static FA_A512 void a5_minmax_f64(const void *pa, size_t n, double *mn, double *
     static FA_A512 void a5_minmax_##SFX(const void *pa, size_t n, double *mn, double *mx) {     \
         const T *a = (const T *)pa;                                                             \
         const __m512i first = _mm512_set1_epi8((char)a[0]);                                     \
-        __m512i lo = first, hi = first;                                                         \
-        for (size_t i = 0; i < n; i += 64) {                                                    \
+        __m512i lo = first, hi = first, lo1 = first, hi1 = first;                               \
+        size_t i = 0;                                                                           \
+        for (; i + 128 <= n; i += 128) {                                                        \
+            __m512i v = _mm512_loadu_si512(a + i), w = _mm512_loadu_si512(a + i + 64);          \
+            lo = MIN(lo, v);                                                                    \
+            hi = MAX(hi, v);                                                                    \
+            lo1 = MIN(lo1, w);                                                                  \
+            hi1 = MAX(hi1, w);                                                                  \
+        }                                                                                       \
+        for (; i < n; i += 64) {                                                                \
             __m512i v = _mm512_mask_loadu_epi8(first, a5_mask64(n - i), a + i);                 \
             lo = MIN(lo, v);                                                                    \
             hi = MAX(hi, v);                                                                    \
         }                                                                                       \
+        lo = MIN(lo, lo1);                                                                      \
+        hi = MAX(hi, hi1);                                                                      \
         T l[64], h[64];                                                                         \
         _mm512_storeu_si512(l, lo);                                                             \
         _mm512_storeu_si512(h, hi);                                                             \
