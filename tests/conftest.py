@@ -24,7 +24,5 @@ def require(name: str, available: bool, why: str) -> None:
     wanted = _required()
     message = f"{name} unavailable: {why}"
     if name in wanted or "all" in wanted:
-        pytest.fail(
-            f"{message} (FASTARM_REQUIRE={os.environ['FASTARM_REQUIRE']!r} makes this a failure)"
-        )
+        pytest.fail(f"{message} (FASTARM_REQUIRE={os.environ['FASTARM_REQUIRE']!r} makes this a failure)")
     pytest.skip(message)
