@@ -479,6 +479,15 @@ def test_start_failure_leaves_no_created_container(
     assert _leftovers(client, **{"io.fastarm.role": role}) == []
 
 
+def test_impossible_limits_are_refused_at_create(client: Any, amd64_base: str) -> None:
+    runner = _runner_module()
+    role = _role()
+    with pytest.raises(RunnerError, match="cannot create a container") as info:
+        runner.run_container(client, amd64_base, ["true"], platform=None, cpus=4096, role=role)
+    assert "CPUs" in str(info.value)  # the daemon's own explanation is passed on
+    assert _leftovers(client, **{"io.fastarm.role": role}) == []
+
+
 def test_timeout_stops_and_removes_the_container(client: Any, amd64_base: str) -> None:
     runner = _runner_module()
     role = _role()
