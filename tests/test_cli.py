@@ -230,6 +230,14 @@ def test_ctrl_c_exits_130_and_writes_nothing(tmp_path: Path) -> None:
     (root / "baselines" / f"{key}.json").write_bytes(before)
     cmd = [sys.executable, "-m", "fastarm.bench", "run", "--root", str(root), "--save",
            "--samples", "200", "--min-sample-ms", "20", "-k", "dot and 1536"]  # fmt: skip
+    # How long start-up (interpreter + imports) takes here: seconds natively, far more emulated.
+    started = time.monotonic()
+    subprocess.run(
+        [sys.executable, "-c", "import numpy, fastarm.bench.cli, fastarm.bench.suite"],
+        env=subprocess_env(),
+        check=True,
+    )
+    startup = time.monotonic() - started
     proc = subprocess.Popen(
         cmd,
         env=subprocess_env(),
@@ -238,7 +246,8 @@ def test_ctrl_c_exits_130_and_writes_nothing(tmp_path: Path) -> None:
         text=True,
         start_new_session=True,  # its own process group, as a terminal's foreground job
     )
-    time.sleep(2.5)  # well inside the measurement
+    # Well inside the measurement, which lasts far longer (200 samples of >= 20 ms per case).
+    time.sleep(2.5 + 2 * startup)
     assert proc.poll() is None, proc.communicate()
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
     _out, err = proc.communicate(timeout=60)
