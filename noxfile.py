@@ -24,8 +24,11 @@ BENCH_OK = [0, 2, 3]
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Install the package with its dev extras and run the test suite (posargs go to pytest)."""
-    session.install(".[dev]")
+    """Install the package with its dev extras and run the test suite (posargs go to pytest).
+
+    SciPy is installed too: the statistics tests compare with ``scipy.stats`` (test-only).
+    """
+    session.install(".[dev]", "scipy")
     session.run("pytest", *session.posargs)
 
 
@@ -74,6 +77,13 @@ def bench_native(session: nox.Session) -> None:
 def bench_docker(session: nox.Session) -> None:
     """The same run in a Docker container (posargs: run options, e.g. --platform linux/arm64)."""
     _bench(session, "bench,docker", "run", "--docker", *session.posargs)
+
+
+@nox.session(name="tests-docker")
+def tests_docker(session: nox.Session) -> None:
+    """The test suite in a container: ``nox -s tests-docker -- [--platform P] [pytest args]``."""
+    session.install(".[docker]")
+    session.run("python", "-m", "fastarm.bench.runners.docker", "test", *session.posargs)
 
 
 @nox.session(name="bench-vm")
