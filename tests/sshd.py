@@ -8,6 +8,7 @@ host alias, the identity file and a temporary known_hosts that already trusts th
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 import shutil
@@ -200,3 +201,79 @@ def start_sshd(directory: Path, alias: str = "fastarm-test-host") -> SshServer:
         server.stop()
         raise RuntimeError(f"sshd did not start; log:\n{server.log_text()}") from None
     return server
+
+
+@dataclass
+class ContainerSshd:
+    """sshd running in a Docker container, port 22 published on a free 127.0.0.1 port."""
+
+    server: SshServer
+    container: object
+
+    def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            self.container.remove(force=True)  # type: ignore[attr-defined]
+
+
+def start_container_sshd(
+    client: object,
+    image: str,
+    directory: Path,
+    *,
+    name: str,
+    alias: str = "fastarm-container-host",
+    banner_timeout: float = 180.0,
+) -> ContainerSshd:
+    """Start ``/usr/sbin/sshd -D`` in ``image`` with keys generated here and bind-mounted read-only
+    at ``/fastarm-ssh``; returns once the published port answers with an SSH banner."""
+    directory.mkdir(parents=True, exist_ok=True)
+    keydir = directory / "server"
+    keydir.mkdir()
+    host_key = keygen(keydir / "host_key", "fastarm-container-host")
+    port = free_port()
+    user_key, known_hosts, ssh_config = write_client_files(
+        directory, alias=alias, port=port, user="root", host_pub=keydir / "host_key.pub"
+    )
+    shutil.copy(directory / "user_key.pub", keydir / "authorized_keys")
+    (keydir / "sshd_config").write_text(
+        sshd_config_text(
+            port=22,
+            listen="0.0.0.0",
+            keydir="/fastarm-ssh",
+            sftp_server="/usr/lib/openssh/sftp-server",
+        ).replace("PidFile /fastarm-ssh/sshd.pid", "PidFile /run/sshd.pid")
+    )
+    server = SshServer(
+        directory=directory,
+        port=port,
+        alias=alias,
+        user="root",
+        user_key=user_key,
+        host_key=host_key,
+        known_hosts=known_hosts,
+        ssh_config=ssh_config,
+        log=directory / "sshd.log",
+    )
+    container = client.containers.run(  # type: ignore[attr-defined]
+        image,
+        [
+            "/bin/sh",
+            "-c",
+            "mkdir -p /run/sshd && exec /usr/sbin/sshd -D -e -f /fastarm-ssh/sshd_config",
+        ],
+        name=name,
+        detach=True,
+        ports={"22/tcp": ("127.0.0.1", port)},
+        volumes={str(keydir): {"bind": "/fastarm-ssh", "mode": "ro"}},
+        labels={"io.fastarm.test": "sshd"},
+    )
+    running = ContainerSshd(server, container)
+    try:
+        wait_for_banner(port, timeout=banner_timeout)
+    except BaseException:
+        logs = ""
+        with contextlib.suppress(Exception):
+            logs = container.logs().decode(errors="replace")
+        running.stop()
+        raise RuntimeError(f"sshd in {image} did not start; its log:\n{logs}") from None
+    return running

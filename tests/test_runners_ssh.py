@@ -614,3 +614,66 @@ def test_nox_bench_vm(server: sshd.SshServer, remote_workdir: Path, tmp_path: Pa
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     (stored,) = _stored(root)
     assert stored["runner"]["host"] == server.alias
+
+
+# -- an aarch64 host: sshd inside the emulated arm64 base image ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def arm64_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sshd.SshServer]:
+    import secrets
+
+    from fastarm.bench import dockerbase
+
+    require("ssh", sshd.sshd_available(), "needs ssh-keygen (openssh-client)")
+    try:
+        import docker
+    except ImportError:
+        require("docker", False, "the docker SDK is not installed: pip install 'fastarm[docker]'")
+        raise
+    try:
+        client = docker.from_env()
+        client.ping()
+    except Exception as exc:  # DockerException, connection errors
+        require("docker", False, f"no Docker engine reachable: {exc}")
+        raise
+    problem = dockerbase.binfmt_problem("arm64")
+    require("emulation", problem is None, problem or "")
+    image = dockerbase.base_tag("arm64")
+    try:
+        client.images.get(image)
+    except docker.errors.ImageNotFound:
+        require("arm64-image", False, f"{image} missing: invoke docker.base --arch arm64")
+    running = sshd.start_container_sshd(
+        client,
+        image,
+        tmp_path_factory.mktemp("arm64-sshd"),
+        name=f"ssh-test-arm64-sshd-{secrets.token_hex(4)}",
+        alias="fastarm-arm64",
+    )
+    try:
+        yield running.server
+    finally:
+        running.stop()
+
+
+def test_bench_vm_on_an_emulated_aarch64_host(arm64_host: sshd.SshServer, tmp_path: Path) -> None:
+    # Under qemu-user everything is ~20x slower: one group, few samples, and no network (--offline:
+    # the image's Debian NumPy and build tools are all the run needs).  Default python3 and workdir.
+    root = tmp_path / "bench"
+    proc = cli(
+        "run", "-k", "dot/float32/1536/*", "--samples", "3", "--min-sample-ms", "0.2",
+        "--vm", arm64_host.alias, "--ssh-config", arm64_host.ssh_config, "--offline",
+        "--root", root, timeout=1800,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    (stored,) = _stored(root)
+    env = stored["environment"]
+    assert env["arch"] == "aarch64" and env["kind"] == "emulated"
+    assert "emulated" in [layer["type"] for layer in env["layers"]]
+    assert env["backend"].startswith("neon")
+    assert stored["runner"]["host"] == "fastarm-arm64"
+    assert stored["runner"]["remote_machine"] == "aarch64"
+    assert stored["runner"]["workdir"].startswith("/root/.cache/fastarm-bench/")
+    assert (root / "results" / env["key"]).is_dir() and "aarch64" in env["key"]
+    assert "EMULATED" in proc.stdout  # the report warns that these numbers are not speed
