@@ -534,6 +534,16 @@ def test_accepted_key_is_appended_hashed_when_the_config_says_so(tmp_path: Path)
     assert loaded.lookup("[10.0.0.7]:2222")["ssh-ed25519"] == key
 
 
+def test_known_hosts_dev_null_falls_back_to_a_real_file() -> None:
+    from fastarm.bench.runners._ssh_hostkeys import KnownHosts
+
+    # Lima and friends write `UserKnownHostsFile /dev/null`: an accepted key must still be kept
+    hosts = KnownHosts.from_ssh_config({"userknownhostsfile": "/dev/null"}, None)
+    assert hosts.user_file == Path("~/.ssh/known_hosts").expanduser()
+    hosts = KnownHosts.from_ssh_config({"userknownhostsfile": "/dev/null ~/.ssh/kh2"}, None)
+    assert hosts.user_file == Path("~/.ssh/kh2").expanduser()
+
+
 # -- the real command, through every entry point ---------------------------------------------------
 
 
@@ -568,6 +578,49 @@ def test_bench_vm_end_to_end(server: sshd.SshServer, remote_workdir: Path, tmp_p
     assert stored["runner"]["port"] == server.port
     assert {c["impl"] for c in stored["cases"]} >= {"numpy", "fastarm"}
     assert env["key"] in proc.stdout  # the report names the environment
+
+
+def test_ctrl_c_through_the_cli_exits_130_and_stores_nothing(
+    server: sshd.SshServer, remote_workdir: Path, tmp_path: Path
+) -> None:
+    root = tmp_path / "bench"
+    runs = remote_workdir / "runs"
+    before = set(runs.glob("*")) if runs.exists() else set()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "fastarm.bench",
+            "run",
+            "--profile",
+            "full",
+            *_vm_options(server, remote_workdir),
+            "--root",
+            str(root),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=subprocess_env(),
+    )
+    pidfile = None
+    deadline = time.monotonic() + 300
+    while pidfile is None and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+        fresh = (
+            [p for p in runs.glob("*/run.pid") if p.parent not in before] if runs.exists() else []
+        )
+        pidfile = fresh[0] if fresh else None
+    assert pidfile is not None, proc.communicate(timeout=60)
+    time.sleep(2.0)  # the full profile runs for minutes: it is mid-run now
+    pgid = int(pidfile.read_text())
+    assert _group_members(pgid)
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=90)
+    assert proc.returncode == 130, err[-3000:]
+    assert _group_members(pgid) == []
+    assert not pidfile.parent.exists()
+    assert not list(root.glob("results/*/*.json"))
 
 
 def test_invoke_bench_vm(server: sshd.SshServer, remote_workdir: Path, tmp_path: Path) -> None:

@@ -74,19 +74,21 @@ class KnownHosts:
     ) -> KnownHosts:
         """Resolve the files from an explicit path or the host's SSH config (``UserKnownHostsFile``,
         ``GlobalKnownHostsFile``, ``HashKnownHosts``), with OpenSSH's defaults otherwise."""
+        # ``/dev/null`` (how some VM managers switch host-key checking off) cannot remember a key:
+        # the default file is used instead, so an accepted key is kept and checked next time.
         if override:
             user_files = [override]
         else:
-            user_files = _split_paths(host_config.get("userknownhostsfile")) or [
-                DEFAULT_USER_KNOWN_HOSTS
-            ]
+            user_files = [
+                p for p in _split_paths(host_config.get("userknownhostsfile")) if p != "/dev/null"
+            ] or [DEFAULT_USER_KNOWN_HOSTS]
         global_files = _split_paths(host_config.get("globalknownhostsfile")) or [
             DEFAULT_GLOBAL_KNOWN_HOSTS
         ]
-        user_paths = [Path(os.path.expanduser(p)) for p in user_files if p != "/dev/null"]
+        user_paths = [Path(os.path.expanduser(p)) for p in user_files]
         hash_hosts = str(host_config.get("hashknownhosts", "no")).lower() == "yes"
         return cls(
-            user_file=user_paths[0] if user_paths else Path(os.path.expanduser(user_files[0])),
+            user_file=user_paths[0],
             read_files=user_paths,
             global_files=[Path(os.path.expanduser(p)) for p in global_files],
             hash_hosts=hash_hosts,
