@@ -204,6 +204,9 @@ def _prune_sources(sources: Path, keep: Path) -> None:
     )
     for old in entries[KEEP_SOURCES - 1 :]:
         shutil.rmtree(old, ignore_errors=True)
+        archive = sources.parent / "archives" / f"fastarm-src-{old.name}.tar.gz"
+        with contextlib.suppress(OSError):
+            archive.unlink()
 
 
 def prepare(args: argparse.Namespace) -> int:
