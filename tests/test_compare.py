@@ -175,3 +175,22 @@ def test_significant_slowdown_within_the_noise_is_too_noisy_not_same() -> None:
     assert result.limit > 0.1 and verdict.p_slower < 0.01
     assert verdict.verdict == "too-noisy"
     assert result.exit_code == compare.EXIT_TOO_NOISY
+
+
+def test_paired_ab_sees_through_common_mode_load() -> None:
+    import math
+    import random
+
+    rng = random.Random(5)
+    load = [math.exp(rng.gauss(0, 0.4)) for _ in range(21)]  # a very busy machine
+    a = [1000.0 * f * math.exp(rng.gauss(0, 0.01)) for f in load]
+    b = [1300.0 * f * math.exp(rng.gauss(0, 0.01)) for f in load]
+    base, new = doc([case(IDS[1], a)]), doc([case(IDS[1], b)])
+    unpaired = compare.compare(new, base)
+    assert unpaired.cases[0].verdict != "slower"  # the load hides it from independent samples
+    paired = compare.compare(new, base, paired=True)
+    assert paired.paired and paired.noise < 0.02
+    assert paired.cases[0].verdict == "slower"
+    assert paired.cases[0].ratio == pytest.approx(1.3, rel=0.02)
+    assert paired.exit_code == compare.EXIT_REGRESSION
+    assert "paired ratios" in paired.summary()

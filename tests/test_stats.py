@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import importlib.util
+import math
 import random
 
 import pytest
@@ -122,3 +123,32 @@ def test_control_drift() -> None:
     assert stats.control_drift([1.0, 1.0, 1.0]) == 0.0
     assert stats.control_drift([1.1, 1.1, 1 / 1.1]) == pytest.approx(0.1)
     assert stats.control_drift([2.0, 1.0, 0.5, 1.02, 0.98]) == pytest.approx(0.02, rel=0.05)
+
+
+@pytest.mark.parametrize("alternative", ["two-sided", "greater", "less"])
+@pytest.mark.parametrize("seed", range(5))
+def test_wilcoxon_matches_scipy(alternative: str, seed: int) -> None:
+    if not HAVE_SCIPY:
+        pytest.skip("SciPy is not installed: the reference comparison needs it")
+    from scipy.stats import wilcoxon
+
+    rng = random.Random(seed)
+    d = [round(rng.gauss(0.3, 1), 1) for _ in range(rng.randint(8, 40))]  # ties and zeros
+    stat, p = stats.wilcoxon_signed_rank(d, alternative)
+    ref = wilcoxon(d, alternative=alternative, method="approx", correction=False)
+    assert stat == pytest.approx(ref.statistic)
+    assert p == pytest.approx(ref.pvalue, rel=1e-9, abs=1e-12)
+
+
+def test_paired_statistics_cancel_common_mode_load() -> None:
+    # every round's load multiplies both members of the pair; B is 10 % slower than A throughout
+    rng = random.Random(3)
+    load = [math.exp(rng.gauss(0, 0.5)) for _ in range(25)]
+    a = [1000.0 * f * math.exp(rng.gauss(0, 0.01)) for f in load]
+    b = [1100.0 * f * math.exp(rng.gauss(0, 0.01)) for f in load]
+    _ratio, lo, hi = stats.bootstrap_paired_ratio_ci(a, b)
+    assert lo < 1.1 < hi and hi - lo < 0.03
+    assert stats.wilcoxon_signed_rank([math.log(y / x) for x, y in zip(a, b)], "greater")[1] < 1e-4
+    assert stats.paired_noise(a, b) < 0.02 < stats.case_noise(a)
+    with pytest.raises(ValueError):
+        stats.bootstrap_paired_ratio_ci(a, b[:-1])

@@ -114,3 +114,20 @@ def test_workers_are_fresh_processes(tmp_path: Path) -> None:
     (c,) = json.loads(out.read_text())["cases"]
     assert c["workers"] == 2 and c["sample_workers"] == [0, 0, 0, 1, 1, 1]
     assert len(c["loops_per_worker"]) == 2
+
+
+def test_speedup_is_the_median_of_paired_ratios() -> None:
+    # round 2 was slow for both (load on the machine): pairing cancels it
+    numpy_case = case("dot/float32/1536/numpy", [100.0, 400.0, 110.0])
+    fast_case = case("dot/float32/1536/fastarm", [10.0, 40.0, 11.0])
+    cases = [numpy_case, fast_case]
+    timing.add_speedups(cases)
+    assert fast_case["speedup_vs_numpy"] == 10.0
+    assert numpy_case["speedup_vs_numpy"] == 1.0
+    # without a pairing: the ratio of medians
+    odd = case("dot/float32/1536/simsimd", [20.0, 20.0])
+    timing.add_speedups([numpy_case, odd])
+    assert odd["speedup_vs_numpy"] == 110.0 / 20.0
+    alone = case("minmax/float32/10/fastarm", [5.0])
+    timing.add_speedups([alone])
+    assert alone["speedup_vs_numpy"] is None

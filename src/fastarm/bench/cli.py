@@ -374,6 +374,7 @@ def _compare_and_print(
     *,
     base_label: str = "baseline",
     new_label: str = "run",
+    paired: bool = False,
 ) -> int:
     from . import report
 
@@ -385,6 +386,7 @@ def _compare_and_print(
             allow_cross_env=getattr(args, "allow_cross_env", False),
             base_label=base_label,
             new_label=new_label,
+            paired=paired,
         )
     except compare_mod.NotComparable as exc:
         print(f"refused: {exc}", file=sys.stderr)
@@ -447,7 +449,9 @@ def cmd_ab(args: argparse.Namespace, argv: Sequence[str]) -> int:
         doc_a, doc_b = compare_mod.split_ab(doc, a_impl, b_impl)
     except compare_mod.NotComparable as exc:
         raise UserError(str(exc), EXIT_NOT_COMPARABLE) from None
-    return _compare_and_print(doc_b, doc_a, args, base_label=f"A={a_impl}", new_label=f"B={b_impl}")
+    return _compare_and_print(
+        doc_b, doc_a, args, base_label=f"A={a_impl}", new_label=f"B={b_impl}", paired=True
+    )
 
 
 def cmd_baseline(args: argparse.Namespace) -> int:

@@ -18,6 +18,11 @@ the verdicts are:
   but not by more than the environment's noise allows to call;
 * ``same``      -- otherwise.
 
+Paired mode (``paired=True``, for A/B runs measured interleaved in one session, where sample i of
+A and of B come from the same round): the ratio is the median of the paired ratios with a bootstrap
+over the pairs, the tests are Wilcoxon signed-rank tests of the log ratios, and the noise is that of
+the paired ratios -- load that hits both members of a pair cancels.
+
 Exit codes: 0 ok, 1 regression, 2 nothing comparable / environments differ, 3 too noisy (some case,
 or the environment's noise above ``MAX_NOISE``, which then takes precedence over 1: such an
 environment cannot support a verdict), 4 runner or input error.  Two runs from different
@@ -29,6 +34,7 @@ correctness, never speed.
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping
 
@@ -89,6 +95,7 @@ class Comparison:
     notes: list[str] = field(default_factory=list)
     base_label: str = "baseline"
     new_label: str = "run"
+    paired: bool = False
 
     def count(self, verdict: str) -> int:
         return sum(1 for c in self.cases if c.verdict == verdict)
@@ -115,7 +122,8 @@ class Comparison:
         parts = [f"{self.count(v)} {v}" for v in ("slower", "faster", "same", "too-noisy")]
         line = f"{len(self.cases)} cases compared: " + ", ".join(parts)
         line += f" (limit {self.limit:.1%} = max(threshold {self.threshold:.1%}, "
-        line += f"{NOISE_FACTOR:g} x noise {self.noise:.1%}: within runs {self.noise_within:.1%}, "
+        within = "of the paired ratios" if self.paired else "within runs"
+        line += f"{NOISE_FACTOR:g} x noise {self.noise:.1%}: {within} {self.noise_within:.1%}, "
         line += f"drift of the NumPy cases {self.drift:.1%}))"
         return line
 
@@ -141,6 +149,7 @@ def compare(
     seed: int = 0,
     base_label: str = "baseline",
     new_label: str = "run",
+    paired: bool = False,
 ) -> Comparison:
     """Compare run ``new`` against ``base``; raise :class:`NotComparable` for different environments
     (unless ``allow_cross_env``)."""
@@ -159,7 +168,16 @@ def compare(
     emulated = "emulated" in (base_env["kind"], new_env["kind"])
     base_cases = {c["id"]: c for c in base["cases"]}
     new_cases = {c["id"]: c for c in new["cases"]}
-    within = max(stats.environment_noise(base["cases"]), stats.environment_noise(new["cases"]))
+    pairs = {
+        cid: (base_cases[cid]["samples_ns"], nc["samples_ns"])
+        for cid, nc in new_cases.items()
+        if cid in base_cases
+    }
+    paired = paired and bool(pairs) and all(len(b) == len(n) for b, n in pairs.values())
+    if paired:
+        within = stats.median([stats.paired_noise(b, n) for b, n in pairs.values()])
+    else:
+        within = max(stats.environment_noise(base["cases"]), stats.environment_noise(new["cases"]))
     controls = [
         stats.median(nc["samples_ns"]) / stats.median(base_cases[cid]["samples_ns"])
         for cid, nc in new_cases.items()
@@ -183,6 +201,7 @@ def compare(
         gating=same_env and not emulated,
         base_label=base_label,
         new_label=new_label,
+        paired=paired,
     )
     if not same_env:
         result.notes.append(
@@ -214,6 +233,7 @@ def compare(
                 alpha=alpha,
                 resamples=resamples,
                 seed=seed,
+                paired=paired,
             )
         )
     if not result.cases:
@@ -230,11 +250,18 @@ def judge(
     alpha: float = DEFAULT_ALPHA,
     resamples: int = 2000,
     seed: int = 0,
+    paired: bool = False,
 ) -> CaseVerdict:
     b, n = base_case["samples_ns"], new_case["samples_ns"]
-    ratio, lo, hi = stats.bootstrap_ratio_ci(b, n, resamples=resamples, seed=seed)
-    _, p_slower = stats.mann_whitney_u(n, b, alternative="greater")
-    _, p_faster = stats.mann_whitney_u(n, b, alternative="less")
+    if paired:
+        ratio, lo, hi = stats.bootstrap_paired_ratio_ci(b, n, resamples=resamples, seed=seed)
+        logs = [math.log(y / x) for x, y in zip(b, n) if x > 0 and y > 0]
+        _, p_slower = stats.wilcoxon_signed_rank(logs, alternative="greater")
+        _, p_faster = stats.wilcoxon_signed_rank(logs, alternative="less")
+    else:
+        ratio, lo, hi = stats.bootstrap_ratio_ci(b, n, resamples=resamples, seed=seed)
+        _, p_slower = stats.mann_whitney_u(n, b, alternative="greater")
+        _, p_faster = stats.mann_whitney_u(n, b, alternative="less")
     if p_slower < alpha and ratio > 1.0 + limit:
         verdict = "slower"
     elif p_faster < alpha and ratio < 1.0 / (1.0 + limit):

@@ -172,3 +172,63 @@ def control_drift(ratios: Sequence[float]) -> float:
     - 1``.  0 for identical runs; 0.1 when the controls typically moved by 10 % either way."""
     logs = [abs(math.log(r)) for r in ratios if r > 0 and math.isfinite(r)]
     return math.exp(median(logs)) - 1.0 if logs else 0.0
+
+
+def wilcoxon_signed_rank(
+    diffs: Sequence[float], alternative: str = "two-sided"
+) -> tuple[float, float]:
+    """Wilcoxon signed-rank test of paired differences, normal approximation with tie correction
+    (zeros dropped; as ``scipy.stats.wilcoxon(d, method="approx")``).
+
+    Returns ``(statistic, p)``; the statistic is the sum of the ranks of the positive differences
+    (two-sided: the smaller of the positive and negative rank sums, as SciPy reports it).
+    ``"greater"``: the differences tend to be positive.
+    """
+    if alternative not in ("two-sided", "greater", "less"):
+        raise ValueError(f"alternative must be two-sided, greater or less, not {alternative!r}")
+    d = [x for x in diffs if x != 0]
+    n = len(d)
+    if n == 0:
+        return 0.0, 1.0
+    ranks, ties = _ranks([abs(x) for x in d])
+    r_plus = math.fsum(r for r, x in zip(ranks, d) if x > 0)
+    r_minus = math.fsum(r for r, x in zip(ranks, d) if x < 0)
+    mean = n * (n + 1) / 4.0
+    var = n * (n + 1) * (2 * n + 1) / 24.0 - sum(t**3 - t for t in ties) / 48.0
+    if var <= 0:
+        return r_plus, 1.0
+    if alternative == "two-sided":
+        t = min(r_plus, r_minus)
+        z = (t - mean) / math.sqrt(var)
+        return t, min(1.0, 2.0 * (1.0 - _normal_sf(z)) if z > 0 else 2.0 * _normal_sf(-z))
+    z = (r_plus - mean) / math.sqrt(var)
+    p = _normal_sf(z) if alternative == "greater" else _normal_sf(-z)
+    return r_plus, p
+
+
+def bootstrap_paired_ratio_ci(
+    base: Sequence[float],
+    new: Sequence[float],
+    *,
+    confidence: float = 0.95,
+    resamples: int = 2000,
+    seed: int = 0,
+) -> tuple[float, float, float]:
+    """Median of the paired ratios ``new_i / base_i`` with a percentile bootstrap interval over the
+    pairs (seeded).  For samples taken side by side (the same round), where the pairs share the
+    machine's state."""
+    if len(base) != len(new) or not base:
+        raise ValueError("paired samples must be non-empty and of equal length")
+    ratios = [n / b for b, n in zip(base, new) if b > 0]
+    if not ratios:
+        raise ValueError("no positive base sample")
+    rng = random.Random(seed)
+    k = len(ratios)
+    boot = sorted(median(rng.choices(ratios, k=k)) for _ in range(resamples))
+    alpha = (1.0 - confidence) / 2.0
+    return median(ratios), quantile(boot, alpha), quantile(boot, 1.0 - alpha)
+
+
+def paired_noise(base: Sequence[float], new: Sequence[float]) -> float:
+    """Relative noise of paired ratios: their semi-interquartile range over their median."""
+    return case_noise([n / b for b, n in zip(base, new) if b > 0])

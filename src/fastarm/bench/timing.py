@@ -174,12 +174,26 @@ def case_record(
 
 
 def add_speedups(cases: list[dict[str, Any]]) -> None:
-    """Set ``speedup_vs_numpy`` = median(numpy) / median(impl) in each group (None: no numpy)."""
-    numpy_median = {c["group"]: c["stats"]["median_ns"] for c in cases if c["impl"] == "numpy"}
+    """Set ``speedup_vs_numpy`` in each group: the median over rounds of ``numpy_i / impl_i``.
+
+    Sample i of every implementation of a group was taken in the same round, back to back, so the
+    pairs share the machine's state; the median of the paired ratios cancels most of the load that
+    hits both (about half the run-to-run spread of a ratio of medians on a busy machine).  Without a
+    pairing (different sample counts) it falls back to median(numpy) / median(impl); None without
+    a NumPy case.
+    """
+    numpy_cases = {c["group"]: c for c in cases if c["impl"] == "numpy"}
     for c in cases:
-        ref = numpy_median.get(c["group"])
-        med = c["stats"]["median_ns"]
-        c["speedup_vs_numpy"] = (ref / med) if ref and med > 0 else None
+        ref = numpy_cases.get(c["group"])
+        if ref is None:
+            c["speedup_vs_numpy"] = None
+            continue
+        a, b = ref["samples_ns"], c["samples_ns"]
+        if len(a) == len(b) and all(v > 0 for v in b):
+            c["speedup_vs_numpy"] = stats.median([x / y for x, y in zip(a, b)])
+        else:
+            med = c["stats"]["median_ns"]
+            c["speedup_vs_numpy"] = ref["stats"]["median_ns"] / med if med > 0 else None
 
 
 @contextlib.contextmanager
