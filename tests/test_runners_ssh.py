@@ -733,3 +733,38 @@ def test_bench_vm_on_an_emulated_aarch64_host(arm64_host: sshd.SshServer, tmp_pa
     assert stored["runner"]["workdir"].startswith("/root/.cache/fastarm-bench/")
     assert (root / "results" / env["key"]).is_dir() and "aarch64" in env["key"]
     assert "EMULATED" in proc.stdout  # the report warns that these numbers are not speed
+
+
+def test_proxyjump_hops_are_checked_too(
+    server: sshd.SshServer, remote_workdir: Path, tmp_path: Path
+) -> None:
+    # The server jumps to itself: `ProxyJump` opens a direct-tcpip channel through the first hop.
+    def config(jump_known_hosts: Path) -> Path:
+        path = tmp_path / f"ssh_config_{jump_known_hosts.name}"
+        path.write_text(
+            sshd.client_config_text(
+                alias="jump", port=server.port, user=server.user, identity=server.user_key,
+                known_hosts=jump_known_hosts,
+            )
+            + sshd.client_config_text(
+                alias="behind-jump", port=server.port, user=server.user,
+                identity=server.user_key, known_hosts=server.known_hosts,
+            )
+            + "    ProxyJump jump\n"
+        )  # fmt: skip
+        return path
+
+    ok = make_runner(
+        server, remote_workdir, host="behind-jump", ssh_config=str(config(server.known_hosts))
+    )
+    logins = server.log_text().count("Accepted publickey")
+    facts = ok.execute([], tmp_path / "r.json")
+    assert facts["host"] == "behind-jump" and facts["port"] == server.port
+    assert server.log_text().count("Accepted publickey") - logins == 2  # the hop, then the target
+
+    empty = tmp_path / "jump_known_hosts"
+    empty.write_text("")
+    refused = make_runner(server, remote_workdir, host="behind-jump", ssh_config=str(config(empty)))
+    message = _error(refused, tmp_path)
+    assert "not in known_hosts" in message and str(empty) in message
+    assert empty.read_text() == ""
