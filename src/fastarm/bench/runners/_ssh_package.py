@@ -164,7 +164,7 @@ def bench_requirements(root: Path) -> list[str]:
         import tomllib as toml  # Python >= 3.11
     except ModuleNotFoundError:  # pragma: no cover - Python 3.9 / 3.10
         try:
-            import tomli as toml  # type: ignore[no-redef]
+            import tomli as toml  # type: ignore[no-redef,import-not-found,unused-ignore]
         except ModuleNotFoundError:
             return []
     try:

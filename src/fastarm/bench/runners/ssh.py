@@ -54,8 +54,8 @@ PROBE = (
 
 
 def _add(parser: Any, *flags: str, **kwargs: Any) -> None:
-    """Add an option unless another runner already defined it (``--keep``, ``--timeout`` are shared
-    with the Docker runner; the meaning is the same)."""
+    """Add an option unless another runner already defined it (the Docker runner also has
+    ``--keep``, with the same meaning: keep what the run leaves behind, for debugging)."""
     with contextlib.suppress(argparse.ArgumentError):
         parser.add_argument(*flags, **kwargs)
 
@@ -221,6 +221,7 @@ class SSHRunner:
             connect_timeout=connect_timeout,
         )
         self._step = "connecting"
+        self._run_state: Optional[tuple[str, str, str]] = None  # run dir, helper, interpreter
 
     # -- small helpers -------------------------------------------------------------------------
     def note(self, message: str) -> None:
@@ -460,6 +461,7 @@ class SSHRunner:
             except (SourceError, OSError) as exc:
                 raise RunnerError(f"cannot package {root}: {exc}") from None
             self._run_state = None
+            self._step = "connecting"
             conn = open_connection(self.connect_options)
             try:
                 return self._execute(
@@ -485,8 +487,6 @@ class SSHRunner:
                     run_dir, helper, python = self._run_state
                     self._cleanup(conn, python, helper, run_dir)
                 conn.close()
-
-    _run_state: Optional[tuple[str, str, str]] = None
 
     def _execute(
         self,
@@ -581,6 +581,7 @@ class SSHRunner:
             "remote_python_version": probe["version_str"],
             "remote_machine": probe.get("machine"),
             "workdir": workdir,
+            "remote_env": dict(self.remote_env),
             "host_key": fingerprint(host_key) if host_key is not None else None,
             "source": {
                 "sha256": archive.sha256,
