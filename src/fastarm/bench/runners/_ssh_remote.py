@@ -318,7 +318,7 @@ def run(args: argparse.Namespace) -> int:
     except subprocess.TimeoutExpired:
         _stop_group(child.pid, child=child)
         child.wait()
-        return _fail(EXIT_TIMEOUT, f"remote benchmark stopped after the {args.timeout:g} s timeout")
+        return _fail(EXIT_TIMEOUT, f"stopped after the {args.timeout:g} s timeout: {cmd[:3]}")
     _stop_group(child.pid, grace=2.0)  # workers the benchmark left behind
     if stopping["signal"]:
         return 128 + stopping["signal"]

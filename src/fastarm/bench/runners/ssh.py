@@ -41,6 +41,8 @@ NAME = "ssh"
 MIN_PYTHON = (3, 9)
 DEFAULT_TIMEOUT = 3600.0
 DEFAULT_CONNECT_TIMEOUT = 15.0
+# The venv + build step gets at least this long, whatever --timeout says (minutes under emulation).
+MIN_BUILD_TIMEOUT = 1800.0
 HELPER = Path(__file__).with_name("_ssh_remote.py")
 HELPER_EXIT = {10: "venv", 11: "setuptools", 12: "build", 13: "import", 124: "timeout"}
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -88,7 +90,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--timeout",
         type=float,
         metavar="SECONDS",
-        help=f"stop the remote build or run after this long (default {DEFAULT_TIMEOUT:g})",
+        help=f"stop the remote benchmark after this long (default {DEFAULT_TIMEOUT:g}; "
+        f"the venv and build step gets at least {MIN_BUILD_TIMEOUT:g})",
     )
     _add(
         parser,
@@ -263,14 +266,16 @@ class SSHRunner:
         helper: str,
         run_dir: str,
         label: str,
+        timeout: float,
         stream: bool = False,
     ) -> Any:
         """Run ``argv`` on the remote under the helper's launcher: in its own process group,
-        recorded in ``<run_dir>/<label>.pid``, stopped after ``--timeout``.  Waits in this thread
-        so Ctrl-C lands here; the group is then stopped over a second channel before the interrupt
-        propagates (a plain ``conn.run`` would wait for the remote command to end by itself)."""
+        recorded in ``<run_dir>/<label>.pid``, stopped after ``timeout`` seconds.  Waits in this
+        thread so Ctrl-C lands here; the group is then stopped over a second channel before the
+        interrupt propagates (a plain ``conn.run`` would wait for the remote command to end by
+        itself)."""
         launcher = [python, helper, "run", "--pidfile", f"{run_dir}/{label}.pid",
-                    "--timeout", f"{self.timeout:g}", "--", *argv]  # fmt: skip
+                    "--timeout", f"{timeout:g}", "--", *argv]  # fmt: skip
         command = quote_command(launcher, self.remote_env, run_dir)
         kwargs: dict[str, Any] = {"warn": True, "in_stream": False, "pty": False}
         if stream:
@@ -278,16 +283,14 @@ class SSHRunner:
         else:
             kwargs.update(hide=True)
         promise = conn.run(command, asynchronous=True, **kwargs)
-        backstop = time.monotonic() + self.timeout + 60 if self.timeout > 0 else None
+        backstop = time.monotonic() + timeout + 60 if timeout > 0 else None
         try:
             while not promise.runner.process_is_finished:
                 if backstop is not None and time.monotonic() > backstop:
                     # the launcher should have stopped it; the connection may be wedged
                     self._stop_remote(conn, python, helper, run_dir)
                     promise.runner.channel.close()
-                    raise RunnerError(
-                        f"no answer from {self.host} within --timeout {self.timeout:g} s + 60 s"
-                    )
+                    raise RunnerError(f"no answer from {self.host} within {timeout:g} s + 60 s")
                 time.sleep(0.1)
         except KeyboardInterrupt:
             self.note("interrupted: stopping the remote benchmark and cleaning up")
@@ -403,8 +406,15 @@ class SSHRunner:
         if self.keep:
             argv.append("--keep-failed")
         started = time.monotonic()
+        budget = max(self.timeout, MIN_BUILD_TIMEOUT) if self.timeout > 0 else 0.0
         res = self._call_stoppable(
-            conn, argv, python=probe["executable"], helper=helper, run_dir=run_dir, label="prepare"
+            conn,
+            argv,
+            python=probe["executable"],
+            helper=helper,
+            run_dir=run_dir,
+            label="prepare",
+            timeout=budget,
         )
         if res.exited != 0:
             what = HELPER_EXIT.get(res.exited, "prepare")
@@ -412,6 +422,8 @@ class SSHRunner:
                 headline = "remote build failed"
             elif what == "venv":
                 headline = "could not create the remote venv"
+            elif what == "timeout":
+                headline = f"remote venv and build step exceeded {budget:g} s"
             else:
                 headline = f"remote preparation failed ({what}, exit {res.exited})"
             raise RunnerError(f"{headline} on {self.host}:\n" + tail(res.stderr + res.stdout))
@@ -543,6 +555,7 @@ class SSHRunner:
             helper=helper,
             run_dir=run_dir,
             label="run",
+            timeout=self.timeout,
             stream=True,
         )
         if res.exited == 124:
