@@ -277,3 +277,25 @@ def start_container_sshd(
         running.stop()
         raise RuntimeError(f"sshd in {image} did not start; its log:\n{logs}") from None
     return running
+
+
+def tiny_extension_tree(root: Path) -> Path:
+    """A minimal project laid out like fastarm, with one C extension to compile."""
+    pkg = root / "src" / "fastarm"
+    pkg.mkdir(parents=True)
+    (root / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools>=64"]\nbuild-backend = "setuptools.build_meta"\n'
+        '[project]\nname = "fastarm"\nversion = "0.0.0"\n'
+    )
+    (root / "setup.py").write_text(
+        "from setuptools import Extension, setup\n"
+        "setup(ext_modules=[Extension('fastarm._probe', ['src/fastarm/_probe.c'])],"
+        " package_dir={'': 'src'}, packages=['fastarm'])\n"
+    )
+    (pkg / "__init__.py").write_text("")
+    (pkg / "_probe.c").write_text(
+        "#include <Python.h>\n"
+        'static struct PyModuleDef m = {PyModuleDef_HEAD_INIT, "_probe", NULL, -1, NULL};\n'
+        "PyMODINIT_FUNC PyInit__probe(void) { return PyModule_Create(&m); }\n"
+    )
+    return root

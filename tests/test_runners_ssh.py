@@ -139,20 +139,6 @@ def test_add_arguments_and_create(tmp_path: Path) -> None:
         ssh_runner.create(parser.parse_args([]))
 
 
-def test_fingerprint_matches_ssh_keygen(tmp_path: Path) -> None:
-    import paramiko
-
-    require("ssh", sshd.sshd_available(), "needs ssh-keygen (openssh-client)")
-    key = sshd.keygen(tmp_path / "k")
-    printed = subprocess.run(
-        ["ssh-keygen", "-l", "-E", "sha256", "-f", str(key) + ".pub"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()[1]
-    assert fingerprint(paramiko.Ed25519Key.from_private_key_file(str(key))) == printed
-
-
 def test_default_workdir_is_per_project_under_the_remote_cache() -> None:
     runner = ssh_runner.SSHRunner("h")
     probe = {"home": "/home/u", "cache": ""}
@@ -454,7 +440,7 @@ def test_remote_python_too_old(server: sshd.SshServer, tmp_path: Path) -> None:
 def test_remote_build_failure_shows_the_compiler_error(
     server: sshd.SshServer, tmp_path: Path
 ) -> None:
-    src = _tiny_extension_tree(tmp_path / "tree")
+    src = sshd.tiny_extension_tree(tmp_path / "tree")
     runner = make_runner(server, tmp_path / "w", source=src, remote_env={"CC": "false"})
     message = _error(runner, tmp_path)
     assert "remote build failed" in message
@@ -462,86 +448,6 @@ def test_remote_build_failure_shows_the_compiler_error(
     # and with a working compiler the same tree builds and runs
     ok = make_runner(server, tmp_path / "w", source=src)
     assert ok.execute([], tmp_path / "ok.json")["prepare"]["built"] is True
-
-
-def _tiny_extension_tree(root: Path) -> Path:
-    """A minimal project laid out like fastarm, with one C extension to compile."""
-    pkg = root / "src" / "fastarm"
-    pkg.mkdir(parents=True)
-    (root / "pyproject.toml").write_text(
-        '[build-system]\nrequires = ["setuptools>=64"]\nbuild-backend = "setuptools.build_meta"\n'
-        '[project]\nname = "fastarm"\nversion = "0.0.0"\n'
-    )
-    (root / "setup.py").write_text(
-        "from setuptools import Extension, setup\n"
-        "setup(ext_modules=[Extension('fastarm._probe', ['src/fastarm/_probe.c'])],"
-        " package_dir={'': 'src'}, packages=['fastarm'])\n"
-    )
-    (pkg / "__init__.py").write_text("")
-    (pkg / "_probe.c").write_text(
-        "#include <Python.h>\n"
-        'static struct PyModuleDef m = {PyModuleDef_HEAD_INIT, "_probe", NULL, -1, NULL};\n'
-        "PyMODINIT_FUNC PyInit__probe(void) { return PyModule_Create(&m); }\n"
-    )
-    return root
-
-
-# -- the source archive and known_hosts bookkeeping ------------------------------------------------
-
-
-def test_archive_holds_what_git_knows_and_is_deterministic(tmp_path: Path) -> None:
-    from fastarm.bench.runners import _ssh_package as package
-
-    root = _tiny_extension_tree(tmp_path / "repo")
-    (root / ".gitignore").write_text("ignored.txt\n")
-    git = ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@t"]
-    subprocess.run([*git, "init", "-q"], check=True)
-    subprocess.run([*git, "add", "."], check=True)
-    subprocess.run([*git, "commit", "-q", "-m", "init"], check=True)
-    (root / "setup.py").write_text((root / "setup.py").read_text() + "# edited\n")
-    (root / "untracked.py").write_text("x = 1\n")
-    (root / "ignored.txt").write_text("secret\n")
-    (root / "src" / "fastarm" / "_probe.cpython-311-x86_64-linux-gnu.so").write_bytes(b"ELF")
-    first = package.build_archive(root, tmp_path / "a")
-    second = package.build_archive(root, tmp_path / "b")
-    assert first.sha256 == second.sha256  # same tree, same bytes
-    assert first.git_dirty is True and first.git_commit and len(first.git_commit.strip()) == 40
-    import tarfile
-
-    with tarfile.open(first.path) as tar:
-        names = tar.getnames()
-        edited = tar.extractfile("setup.py").read().decode()  # type: ignore[union-attr]
-    assert "untracked.py" in names and "ignored.txt" not in names
-    assert not any(n.endswith(".so") for n in names)
-    assert edited.endswith("# edited\n")  # the working tree, not the last commit
-    (root / "untracked.py").write_text("x = 2\n")
-    assert package.build_archive(root, tmp_path / "c").sha256 != first.sha256
-
-
-def test_accepted_key_is_appended_hashed_when_the_config_says_so(tmp_path: Path) -> None:
-    from fastarm.bench.runners._ssh_hostkeys import KnownHosts
-
-    key = paramiko.Ed25519Key.from_private_key_file(str(sshd.keygen(tmp_path / "hk")))
-    known = tmp_path / "sub" / "known_hosts"
-    hosts = KnownHosts.from_ssh_config(
-        {"userknownhostsfile": str(known), "hashknownhosts": "yes"}, None
-    )
-    hosts.append("[10.0.0.7]:2222", key)
-    text = known.read_text()
-    assert text.startswith("|1|") and "10.0.0.7" not in text
-    assert oct(known.stat().st_mode & 0o777) == "0o600"
-    loaded = paramiko.HostKeys(str(known))
-    assert loaded.lookup("[10.0.0.7]:2222")["ssh-ed25519"] == key
-
-
-def test_known_hosts_dev_null_falls_back_to_a_real_file() -> None:
-    from fastarm.bench.runners._ssh_hostkeys import KnownHosts
-
-    # Lima and friends write `UserKnownHostsFile /dev/null`: an accepted key must still be kept
-    hosts = KnownHosts.from_ssh_config({"userknownhostsfile": "/dev/null"}, None)
-    assert hosts.user_file == Path("~/.ssh/known_hosts").expanduser()
-    hosts = KnownHosts.from_ssh_config({"userknownhostsfile": "/dev/null ~/.ssh/kh2"}, None)
-    assert hosts.user_file == Path("~/.ssh/kh2").expanduser()
 
 
 # -- the real command, through every entry point ---------------------------------------------------

@@ -40,6 +40,7 @@ EXIT_VENV = 10
 EXIT_SETUPTOOLS = 11
 EXIT_BUILD = 12
 EXIT_IMPORT = 13
+EXIT_ARCHIVE = 14
 EXIT_TIMEOUT = 124
 READY_MARKER = ".fastarm-ready"
 DEPS_MARKER = ".fastarm-deps"
@@ -54,11 +55,19 @@ def _fail(code: int, message: str, output: str = "") -> int:
     return code
 
 
+def clean_env(extra: Optional[dict[str, str]] = None) -> dict[str, str]:
+    """This environment without PYTHONPATH / PYTHONHOME: a login profile that sets them would make
+    the venv import some other fastarm than the uploaded one."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    env.update(extra or {})
+    return env
+
+
 def _run(cmd: Sequence[str], cwd: Optional[Path] = None, env: Optional[dict[str, str]] = None):
     return subprocess.run(
         list(cmd),
         cwd=str(cwd) if cwd else None,
-        env=env,
+        env=env if env is not None else clean_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -89,6 +98,7 @@ def _version_of(python: Path) -> Optional[str]:
             stderr=subprocess.DEVNULL,
             text=True,
             timeout=120,
+            env=clean_env(),
         )
     except (OSError, subprocess.SubprocessError):
         return None
@@ -141,7 +151,7 @@ class _Failure(Exception):
 def _pip(python: Path, args: Sequence[str]):
     return _run(
         [str(python), "-m", "pip", "--disable-pip-version-check", "--no-input", *args],
-        env=dict(os.environ, PIP_NO_INPUT="1"),
+        env=clean_env({"PIP_NO_INPUT": "1"}),
     )
 
 
@@ -223,7 +233,13 @@ def prepare(args: argparse.Namespace) -> int:
                 shutil.rmtree(source, ignore_errors=True)
                 staging = sources / f".{args.source_id}.{os.getpid()}"
                 shutil.rmtree(staging, ignore_errors=True)
-                _safe_extract(Path(args.archive), staging)
+                try:
+                    _safe_extract(Path(args.archive), staging)
+                except (ValueError, OSError, tarfile.TarError) as exc:
+                    shutil.rmtree(staging, ignore_errors=True)
+                    raise _Failure(
+                        EXIT_ARCHIVE, f"the uploaded source archive is unusable: {exc}"
+                    ) from None
                 try:
                     _build(python, staging, args.offline)
                 except _Failure:
@@ -310,7 +326,7 @@ def run(args: argparse.Namespace) -> int:
     # The benchmark gets its own session and process group (pgid = its pid), recorded in the pid
     # file, so that the whole tree (benchmark + worker processes) can be stopped from outside while
     # this launcher survives to report how it ended.
-    child = subprocess.Popen(cmd, start_new_session=True)
+    child = subprocess.Popen(cmd, start_new_session=True, env=clean_env())
     group["pgid"] = child.pid
     _write_atomic(Path(args.pidfile), f"{child.pid}\n")
     try:

@@ -44,7 +44,14 @@ DEFAULT_CONNECT_TIMEOUT = 15.0
 # The venv + build step gets at least this long, whatever --timeout says (minutes under emulation).
 MIN_BUILD_TIMEOUT = 1800.0
 HELPER = Path(__file__).with_name("_ssh_remote.py")
-HELPER_EXIT = {10: "venv", 11: "setuptools", 12: "build", 13: "import", 124: "timeout"}
+HELPER_EXIT = {
+    10: "venv",
+    11: "setuptools",
+    12: "build",
+    13: "import",
+    14: "archive",
+    124: "timeout",
+}
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Runs on any Python (even 2.x), so an old interpreter is reported as too old instead of crashing.
 PROBE = (
