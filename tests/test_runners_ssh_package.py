@@ -64,9 +64,8 @@ def test_source_root_is_found_from_a_subdirectory_or_refused(tmp_path: Path) -> 
     assert package.find_source_root(REPO / "tests") == REPO
     other = tmp_path / "elsewhere"
     other.mkdir()
-    # outside any checkout the runner falls back to the checkout it is imported from
-    found = package.find_source_root(other)
-    assert (found / "pyproject.toml").is_file() and (found / "src" / "fastarm").is_dir()
+    with pytest.raises(package.SourceError, match="--source"):
+        package.find_source_root(other)
 
 
 def test_project_hash_names_one_checkout(tmp_path: Path) -> None:

@@ -65,10 +65,13 @@ def _is_fastarm_root(path: Path) -> bool:
 
 
 def find_source_root(start: Optional[Path] = None) -> Path:
-    """The fastarm checkout containing ``start`` (default: the working directory, then the checkout
-    the imported package lives in)."""
-    candidates = [Path(start or os.getcwd()).resolve()]
-    candidates.append(Path(__file__).resolve().parents[4])  # src/fastarm/bench/runners/<this>
+    """The fastarm checkout containing ``start`` (``--source``); without it, the one containing the
+    working directory, else the checkout the imported package lives in (an in-place build)."""
+    if start is not None:
+        candidates = [Path(start).resolve()]
+    else:
+        here = Path(__file__).resolve().parents[4]  # <checkout>/src/fastarm/bench/runners/<this>
+        candidates = [Path.cwd().resolve(), here]
     for candidate in candidates:
         for path in (candidate, *candidate.parents):
             if _is_fastarm_root(path):
