@@ -267,3 +267,11 @@ def test_missing_bench_extra_is_a_clear_error(
     err = capsys.readouterr().err
     assert f"needs {missing}" in err and "fastarm[bench]" in err
     assert not (tmp_path / "r.json").exists()
+
+
+def test_unwritable_output_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    proc = cli("run", "--json", blocker / "r.json", *TINY)
+    assert proc.returncode == 4
+    assert "error:" in proc.stderr and "Traceback" not in proc.stderr

@@ -152,3 +152,10 @@ def test_paired_statistics_cancel_common_mode_load() -> None:
     assert stats.paired_noise(a, b) < 0.02 < stats.case_noise(a)
     with pytest.raises(ValueError):
         stats.bootstrap_paired_ratio_ci(a, b[:-1])
+
+
+def test_paired_noise_includes_disagreement_between_workers() -> None:
+    base = [100.0] * 6
+    new = [100.0, 100.0, 100.0, 120.0, 120.0, 120.0]  # worker 1 sees a 20 % slowdown, worker 0 none
+    assert stats.paired_noise(base, new) == pytest.approx(0.1 / 1.1)
+    assert stats.paired_noise(base, new, [0, 0, 0, 1, 1, 1]) == pytest.approx(0.2 / 1.1)

@@ -124,3 +124,23 @@ def test_unsupported_simsimd_case_is_omitted_with_a_note() -> None:
     calls, notes = suite.build_callables(g, ["numpy", "simsimd"])
     assert list(calls) == ["numpy"]
     assert notes == ["minmax/float32/10/simsimd: not supported, omitted"]
+
+
+def test_forced_backends() -> None:
+    fastarm, why = suite.load_fastarm()
+    if fastarm is None:
+        pytest.skip(f"fastarm's extension is not built: {why}")
+    usable = fastarm.simd_info()["usable"]
+    default = fastarm.simd_info()["active"]
+    assert suite.resolve_backends("all", fastarm) == usable
+    assert suite.resolve_backends("scalar", fastarm) == ["scalar"]
+    assert suite.resolve_backends(None, fastarm) == []
+    with pytest.raises(ValueError, match="not usable here; usable: "):
+        suite.resolve_backends("scalar,warp-drive", fastarm)
+    with suite.forced_backend(fastarm, "scalar"):
+        assert fastarm.simd_info()["active"] == "scalar"
+    assert fastarm.simd_info()["active"] == default
+    plan = suite.plan("quick", "dot and float32 and 1536", backends="scalar")
+    assert plan.groups[0][1][-1] == "fastarm[scalar]"
+    calls, _ = suite.build_callables(plan.groups[0][0], plan.groups[0][1])
+    assert set(calls) >= {"numpy", "fastarm", "fastarm[scalar]"}

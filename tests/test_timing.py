@@ -131,3 +131,25 @@ def test_speedup_is_the_median_of_paired_ratios() -> None:
     alone = case("minmax/float32/10/fastarm", [5.0])
     timing.add_speedups([alone])
     assert alone["speedup_vs_numpy"] is None
+
+
+def test_around_contexts_wrap_every_batch_of_their_implementation() -> None:
+    import contextlib
+
+    state = {"inside": False}
+    seen: dict[str, set[bool]] = {"forced": set(), "plain": set()}
+
+    @contextlib.contextmanager
+    def force():
+        state["inside"] = True
+        try:
+            yield
+        finally:
+            state["inside"] = False
+
+    calls = {
+        "plain": lambda: seen["plain"].add(state["inside"]),
+        "forced": lambda: seen["forced"].add(state["inside"]),
+    }
+    timing.measure_group(calls, timing.Sampling(3, 10_000, 1), around={"forced": force})
+    assert seen == {"forced": {True}, "plain": {False}}

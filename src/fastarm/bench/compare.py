@@ -169,13 +169,13 @@ def compare(
     base_cases = {c["id"]: c for c in base["cases"]}
     new_cases = {c["id"]: c for c in new["cases"]}
     pairs = {
-        cid: (base_cases[cid]["samples_ns"], nc["samples_ns"])
+        cid: (base_cases[cid]["samples_ns"], nc["samples_ns"], nc.get("sample_workers"))
         for cid, nc in new_cases.items()
         if cid in base_cases
     }
-    paired = paired and bool(pairs) and all(len(b) == len(n) for b, n in pairs.values())
+    paired = paired and bool(pairs) and all(len(b) == len(n) for b, n, _ in pairs.values())
     if paired:
-        within = stats.median([stats.paired_noise(b, n) for b, n in pairs.values()])
+        within = stats.median([stats.paired_noise(b, n, w) for b, n, w in pairs.values()])
     else:
         within = max(stats.environment_noise(base["cases"]), stats.environment_noise(new["cases"]))
     controls = [

@@ -229,6 +229,11 @@ def bootstrap_paired_ratio_ci(
     return median(ratios), quantile(boot, alpha), quantile(boot, 1.0 - alpha)
 
 
-def paired_noise(base: Sequence[float], new: Sequence[float]) -> float:
-    """Relative noise of paired ratios: their semi-interquartile range over their median."""
-    return case_noise([n / b for b, n in zip(base, new) if b > 0])
+def paired_noise(
+    base: Sequence[float], new: Sequence[float], workers: Sequence[int] | None = None
+) -> float:
+    """Relative noise of paired ratios (:func:`case_noise` of ``new_i / base_i``): their
+    semi-interquartile range over their median, or the spread of the per-worker medians when the
+    pairs come from several worker processes."""
+    pairs = [(n / b, w) for b, n, w in zip(base, new, workers or [0] * len(base)) if b > 0]
+    return case_noise([r for r, _ in pairs], [w for _, w in pairs] if workers else None)
