@@ -9,6 +9,7 @@ import io
 import os
 import re
 import socket
+import subprocess
 import tarfile
 from pathlib import Path
 
@@ -365,3 +366,25 @@ def test_unreachable_daemon_fails_before_bootstrapping(
     assert code == 4
     assert f"cannot reach the Docker daemon at DOCKER_HOST={host}" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_remove_tree_never_deletes_through_a_mount(tmp_path: Path) -> None:
+    """An interrupted debootstrap can leave the host's /dev bound into the target."""
+    precious = tmp_path / "host-dev"
+    precious.mkdir()
+    (precious / "null").write_text("host file")
+    tree = tmp_path / "rootfs"
+    (tree / "dev").mkdir(parents=True)
+    (tree / "usr/bin").mkdir(parents=True)
+    bound = subprocess.run(
+        ["mount", "--bind", str(precious), str(tree / "dev")], capture_output=True, text=True
+    )
+    if bound.returncode != 0:
+        pytest.skip(f"bind mounts need CAP_SYS_ADMIN here: {bound.stderr.strip()}")
+    try:
+        assert dockerbase._mounts_under(tree) == [str((tree / "dev").resolve())]
+        dockerbase.remove_tree(tree, print)
+    finally:
+        subprocess.run(["umount", str(tree / "dev")], capture_output=True)
+    assert (precious / "null").read_text() == "host file"
+    assert not tree.exists()

@@ -495,7 +495,7 @@ def build_base(
             debootstrap(arch, scratch, mirror, cache / f"debootstrap-{arch}.log", log)
             pack_rootfs(scratch, tarball, log)
         finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+            remove_tree(scratch, log)
     image_id = import_rootfs(client, tarball, arch, tag, mirror, log)
     machine = probe_machine(client, tag, arch)
     if machine != ARCHES[arch][0]:
@@ -504,6 +504,31 @@ def build_base(
             f"architecture; rebuild with --force"
         )
     return BaseImage(tag, image_id, arch, machine, tarball, reused, time.monotonic() - start)
+
+
+def _mounts_under(path: Path, mounts: Path = Path("/proc/self/mounts")) -> list[str]:
+    prefix = str(path.resolve())
+    found = []
+    if mounts.is_file():
+        for line in mounts.read_text(errors="replace").splitlines():
+            fields = line.split()
+            if len(fields) > 1:
+                target = fields[1].replace("\\040", " ")
+                if target == prefix or target.startswith(prefix + "/"):
+                    found.append(target)
+    return found
+
+
+def remove_tree(path: Path, log: Log) -> None:
+    """Delete a bootstrap directory, never through a mount (debootstrap binds /dev, /proc, /sys
+    into the target and an interrupted run may leave them mounted)."""
+    for target in sorted(_mounts_under(path), key=len, reverse=True):
+        subprocess.run(["umount", "-l", target], check=False, capture_output=True)
+    left = _mounts_under(path)
+    if left:
+        log(f"not deleting {path}: still mounted there: {', '.join(left)}")
+        return
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def _mkdir(path: Path) -> Path:

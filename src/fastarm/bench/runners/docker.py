@@ -199,7 +199,8 @@ def check_emulation(target_arch: str, endpoint: Endpoint, daemon: dict[str, Any]
 def find_source_tree(start: Optional[Path] = None) -> Path:
     """The repository root (holds pyproject.toml and the Dockerfile): the build context."""
     here = Path(__file__).resolve()
-    candidates = [start] if start else [*here.parents, *Path.cwd().resolve().parents, Path.cwd()]
+    cwd = Path.cwd().resolve()
+    candidates = [start] if start else [*here.parents, cwd, *cwd.parents]
     for path in candidates:
         if path and (path / DOCKERFILE).is_file() and (path / "pyproject.toml").is_file():
             return path
@@ -377,9 +378,8 @@ def build_image(
     if not result.image_id:
         result.image_id = client.images.get(tag).id
     if previous is not None and previous.id != result.image_id:
-        # the tag moved: drop the image it pointed to (kept if a container still uses it)
-        with contextlib.suppress(_import_docker().errors.APIError):
-            client.images.remove(previous.id)
+        # Not removed here: on a shared daemon another run may be about to start it.
+        console.line(f"{tag} moved; `invoke docker.clean` removes the image it left", "dim")
     return result
 
 
@@ -580,13 +580,14 @@ class DockerRunner:
                 client, source, base_image=base, platform=opts.platform, tag=tag, console=console
             )
             facts.update(image=tag, image_id=build.image_id, base_image=base, build=build.facts())
-        return client, facts, str(facts["image"]), build
+        # run by id: the tag may move meanwhile (another build of the same base and platform)
+        return client, facts, str(facts["image_id"]), build
 
     def execute(self, run_args: Sequence[str], out_json: Path) -> dict[str, Any]:
         console = _Console()
         client, facts, image, _ = self.prepare(console)
         command = ["python3", "-m", "fastarm.bench", "run", "--json", OUT_FILE, *run_args]
-        console.line(f"running {' '.join(command)} in {image}", "bold")
+        console.line(f"running {' '.join(command)} in {facts['image']}", "bold")
         run_container(
             client,
             image,
@@ -645,7 +646,8 @@ def run_tests(
         client, facts, built, _ = runner.prepare(console)
         command = ["python3", "-m", "pytest", "-p", "no:cacheprovider", *pytest_args]
         console.line(
-            f"running {' '.join(command)} in {built} ({runner.options.platform or 'native'})"
+            f"running {' '.join(command)} in {facts['image']} "
+            f"({runner.options.platform or 'native'})"
         )
         run = run_container(
             client,
@@ -662,7 +664,6 @@ def run_tests(
     except RunnerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 4
-    del facts
     return run.exit_code
 
 
@@ -719,6 +720,10 @@ def clean(client: Any, *, base: bool = False, log: Any = print) -> list[str]:
         with contextlib.suppress(docker.errors.NotFound):
             container.remove(force=True, v=True)
             removed.append(f"container {container.short_id} ({container.labels.get(LABEL_ROLE)})")
+    for image in client.images.list(filters={"dangling": True, "label": f"{LABEL_ROLE}=bench"}):
+        with contextlib.suppress(docker.errors.APIError):  # still used by a container
+            client.images.remove(image.id)
+            removed.append(f"untagged image {image.short_id}")
     repositories = [IMAGE_REPOSITORY] + (["fastarm-base"] if base else [])
     for repository in repositories:
         for image in client.images.list(name=repository):
