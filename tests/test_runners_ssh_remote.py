@@ -146,3 +146,20 @@ def test_prepare_reports_a_build_failure_with_the_compiler_output(tmp_path: Path
     assert proc.returncode == remote.EXIT_BUILD
     assert "building the extension failed" in proc.stderr and "_probe.c" in proc.stderr
     assert not (tmp_path / "work" / "src" / archive.source_id).exists()  # retried next time
+
+
+def test_prepare_prunes_stale_run_directories_only(tmp_path: Path) -> None:
+    import os
+
+    tree = sshd.tiny_extension_tree(tmp_path / "tree")
+    archive = package.build_archive(tree, tmp_path / "archives")
+    runs = tmp_path / "work" / "runs"
+    stale, fresh, busy = runs / "stale", runs / "fresh", runs / "busy"
+    for d in (stale, fresh, busy):
+        d.mkdir(parents=True)
+    (busy / "run.pid").write_text(f"{os.getpgid(0)}\n")  # a live process group (this test's)
+    old = time.time() - remote.STALE_RUN_SECONDS - 60
+    for d in (stale, busy):
+        os.utime(d, (old, old))
+    assert _prepare(tmp_path / "work", archive).returncode == 0
+    assert not stale.exists() and fresh.exists() and busy.exists()

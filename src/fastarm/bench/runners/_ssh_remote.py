@@ -46,6 +46,7 @@ READY_MARKER = ".fastarm-ready"
 DEPS_MARKER = ".fastarm-deps"
 PTH_NAME = "fastarm-src.pth"
 KEEP_SOURCES = 3
+STALE_RUN_SECONDS = 2 * 24 * 3600  # run dirs left by a client that died without cleaning up
 
 
 def _fail(code: int, message: str, output: str = "") -> int:
@@ -219,6 +220,23 @@ def _prune_sources(sources: Path, keep: Path) -> None:
             archive.unlink()
 
 
+def _prune_runs(runs: Path, keep: Optional[Path]) -> None:
+    """Remove run directories older than two days whose processes are all gone (a client killed
+    hard cannot clean up after itself)."""
+    if not runs.is_dir():
+        return
+    cutoff = time.time() - STALE_RUN_SECONDS
+    for run_dir in runs.iterdir():
+        if run_dir == keep or not run_dir.is_dir() or run_dir.stat().st_mtime > cutoff:
+            continue
+        alive = False
+        for pidfile in run_dir.glob("*.pid"):
+            with contextlib.suppress(ValueError, OSError):
+                alive = alive or _alive(int(pidfile.read_text().strip()))
+        if not alive:
+            shutil.rmtree(run_dir, ignore_errors=True)
+
+
 def prepare(args: argparse.Namespace) -> int:
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -263,6 +281,7 @@ def prepare(args: argparse.Namespace) -> int:
                     check.stdout,
                 )
             _prune_sources(sources, source)
+            _prune_runs(workdir / "runs", Path(args.run_dir) if args.run_dir else None)
     except _Failure as exc:
         return _fail(exc.code, exc.message, exc.output)
     print(
@@ -366,6 +385,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--requirement", action="append")
     p.add_argument("--offline", action="store_true")
     p.add_argument("--keep-failed", action="store_true")
+    p.add_argument("--run-dir", help="the current run's directory (never pruned)")
     r = sub.add_parser("run")
     r.add_argument("--pidfile", required=True)
     r.add_argument("--timeout", type=float, default=0.0)

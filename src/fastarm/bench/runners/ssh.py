@@ -368,11 +368,12 @@ class SSHRunner:
             path = f"{home}/{path}"  # relative paths are relative to the remote home, as with scp
         return path.rstrip("/") or "/"
 
-    def _upload(self, conn: Any, local: Path, remote: str) -> None:
-        tmp = f"{remote}.part-{secrets.token_hex(4)}"
+    def _upload(self, conn: Any, local: Path, remote: str, run_dir: str) -> None:
+        """Upload into the run directory (removed with it if interrupted), then rename into place:
+        the cache never holds a partial archive."""
+        tmp = f"{run_dir}/{local.name}.part"
         conn.put(str(local), remote=tmp)
-        sftp = conn.sftp()
-        sftp.posix_rename(tmp, remote)
+        conn.sftp().posix_rename(tmp, remote)
 
     def _exists(self, conn: Any, remote: str) -> bool:
         try:
@@ -405,6 +406,8 @@ class SSHRunner:
             archive_remote,
             "--source-id",
             archive.source_id,
+            "--run-dir",
+            run_dir,
         ]
         for req in requirements:
             argv += ["--requirement", req]
@@ -540,7 +543,7 @@ class SSHRunner:
                 f"uploading source {archive.source_id} ({archive.files} files, "
                 f"{archive.path.stat().st_size // 1024} KiB) to {workdir}"
             )
-            self._upload(conn, archive.path, archive_remote)
+            self._upload(conn, archive.path, archive_remote, run_dir)
 
         self.note("preparing venv and build (first run for a source may take a while)")
         prepared = self._prepare(
