@@ -181,7 +181,8 @@ def start_sshd(directory: Path, alias: str = "fastarm-test-host") -> SshServer:
     config.write_text(
         sshd_config_text(port=port, listen="127.0.0.1", keydir=str(keydir), sftp_server=sftp)
     )
-    Path("/run/sshd").mkdir(parents=True, exist_ok=True)  # privilege-separation directory
+    if os.geteuid() == 0:  # sshd started by root wants its privilege-separation directory
+        Path("/run/sshd").mkdir(parents=True, exist_ok=True)
     log = directory / "sshd.log"
     server = SshServer(
         directory=directory,
