@@ -9,6 +9,8 @@ one :class:`~fastarm.bench.runners.RunnerError` whose message says what happened
 from __future__ import annotations
 
 import errno
+import logging
+import math
 import socket
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -52,10 +54,12 @@ def make_connection(options: ConnectOptions) -> Any:
         }
         if options.identity:
             connect_kwargs["key_filename"] = [options.identity]
+        # Fabric wants whole seconds for the TCP connect + handshake; one more than the banner
+        # timeout, so that a silent port is reported as the banner timeout it is.
         conn = fabric.Connection(
             options.host,
             config=config,
-            connect_timeout=max(1, round(options.connect_timeout)),
+            connect_timeout=math.ceil(options.connect_timeout) + 1,
             connect_kwargs=connect_kwargs,
         )
     except FileNotFoundError as exc:
@@ -85,10 +89,11 @@ def describe_connect_error(exc: BaseException, conn: Any, options: ConnectOption
             f"({exc.known_hosts}).\n"
             f"  {key_type_label(key)} key fingerprint is {fingerprint(key)}\n"
             "Check that fingerprint with the machine's owner (on the host: "
-            "ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub), then rerun with "
-            "--accept-new-host-key to add it (or connect once with ssh)."
+            f"ssh-keygen -lf /etc/ssh/ssh_host_{key_type_label(key).lower()}_key.pub), then "
+            "rerun with --accept-new-host-key to add it (or connect once with ssh)."
         )
     if isinstance(exc, paramiko.BadHostKeyException):
+        entry = conn.host if conn.port == 22 else f"[{conn.host}]:{conn.port}"
         return (
             f"WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED for {alias}!\n"
             f"  the server offered {key_type_label(exc.key)} {fingerprint(exc.key)}\n"
@@ -97,7 +102,7 @@ def describe_connect_error(exc: BaseException, conn: Any, options: ConnectOption
             "Someone could be intercepting the connection, or the host was reinstalled. "
             "Refusing to connect; --accept-new-host-key never overrides a changed key. "
             "If the change is legitimate, remove the old entry with: "
-            f"ssh-keygen -R '{exc.hostname}'"
+            f"ssh-keygen -R '{entry}'"
             + (f" -f {options.known_hosts}" if options.known_hosts else "")
         )
     if isinstance(exc, paramiko.AuthenticationException) or (
@@ -123,7 +128,8 @@ def describe_connect_error(exc: BaseException, conn: Any, options: ConnectOption
             )
         return f"cannot connect to {where}: {exc}"
     if isinstance(exc, (socket.timeout, TimeoutError)) or (
-        isinstance(exc, paramiko.SSHException) and "protocol banner" in str(exc)
+        isinstance(exc, paramiko.SSHException)
+        and ("protocol banner" in str(exc) or "No existing session" in str(exc))
     ):
         return (
             f"timed out connecting to {alias} after {options.connect_timeout:g} s "
@@ -139,6 +145,11 @@ def open_connection(options: ConnectOptions) -> Any:
     """Make and open the connection; any failure becomes a RunnerError with a clear message."""
     import paramiko
 
+    # Paramiko logs transport-thread failures (e.g. a missing banner) with a traceback; the error
+    # reaches the user as one message below, so keep its log quiet unless logging is configured.
+    paramiko_log = logging.getLogger("paramiko")
+    if not paramiko_log.handlers:
+        paramiko_log.addHandler(logging.NullHandler())
     conn = make_connection(options)
     try:
         conn.open()
