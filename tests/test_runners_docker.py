@@ -25,7 +25,6 @@ from fastarm.bench import dockerbase
 from fastarm.bench.runners import RunnerError
 
 REPO = Path(__file__).resolve().parents[1]
-SRC = REPO / "src"
 # One small group: emulation is ~20x slower than native.
 SELECT = "dot/float32/1536/*"
 
@@ -82,8 +81,14 @@ def _need_arm64(client: Any) -> None:
 
 
 def _env(**extra: str) -> dict[str, str]:
+    """For a ``python -m fastarm.bench`` subprocess importing the same fastarm as this process
+    (``src/`` in a checkout, the installed copy under nox)."""
+    import fastarm
+
+    package_parent = str(Path(fastarm.__file__).resolve().parents[1])
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(SRC), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
+    env.pop("FASTARM_BENCH_ROOT", None)
     env.update(extra)
     return env
 
