@@ -183,7 +183,7 @@ def test_unusable_files_are_reported_and_the_rest_still_shown(
     table = crossenv.collect(tmp_path)
     assert {env.key for env in table.environments} == set(four)
     reasons = dict(table.skipped)
-    assert reasons[str(bad_dir / "truncated.json")].startswith("unreadable")
+    assert "corrupt or truncated" in reasons[str(bad_dir / "truncated.json")]
     assert any("schema_version 99" in reason for reason in reasons.values())
     text = crossenv.render(tmp_path)
     assert "Skipped 2 unusable file(s)" in text and "truncated.json" in text
@@ -269,3 +269,22 @@ def test_unknown_format_is_a_clear_error(tmp_path: Path) -> None:
         crossenv.render(tmp_path, fmt="html")
     with pytest.raises(crossenv.CrossEnvError, match="prefer"):
         crossenv.collect(tmp_path, prefer="newest")
+
+
+def test_loaded_documents_give_the_same_table_as_the_files(
+    tmp_path: Path, four: dict[str, Any]
+) -> None:
+    from fastarm.bench import results
+
+    docs = [results.load(path) for path in sorted((tmp_path / "benchmarks").rglob("*.json"))]
+    from_files = json.loads(crossenv.render(tmp_path, fmt="json"))
+    from_docs = json.loads(crossenv.render(docs, fmt="json"))
+    assert from_docs["cases"] == from_files["cases"]
+    strip = ("path", "source")
+    assert [{k: v for k, v in e.items() if k not in strip} for e in from_docs["environments"]] == [
+        {k: v for k, v in e.items() if k not in strip} for e in from_files["environments"]
+    ]
+    broken = dict(docs[0], schema_version=2)
+    table = crossenv.collect([broken])
+    assert table.environments == [] and "schema_version 2" in table.skipped[0][1]
+    assert "No benchmark results given" in crossenv.render([])

@@ -18,10 +18,14 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import statistics
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Union
+
+from . import results
 
 FORMATS = ("table", "markdown", "json")
 KIND_RANK = {"native": 0, "container": 1, "vm": 2, "emulated": 3}
@@ -60,7 +64,7 @@ class Environment:
     cpu_model: str
     layers: tuple[dict[str, Any], ...]
     source: str  # "result" | "baseline"
-    path: Path
+    path: Optional[Path]  # None for a result handed over in memory
     started_at: str
     record: dict[str, Any] = field(repr=False, compare=False)
     runner: dict[str, Any] = field(repr=False, compare=False)
@@ -142,36 +146,30 @@ def _median_ns(case: dict[str, Any]) -> Optional[float]:
     return float(statistics.median(samples)) if samples else None
 
 
-def _read(path: Path, source: str) -> tuple[Optional[Environment], list[dict[str, Any]], str]:
-    """The environment and cases of one result file, or None and why it is unusable."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return None, [], f"unreadable: {exc}"
-    if not isinstance(data, dict) or not isinstance(data.get("environment"), dict):
-        return None, [], "not a fastarm result (no environment)"
-    if data.get("schema_version") != 1:
-        return None, [], f"unsupported schema_version {data.get('schema_version')!r}"
-    env = data["environment"]
-    kind = env.get("kind")
-    if not env.get("key") or kind not in KIND_RANK:
-        return None, [], f"environment without key or with unknown kind {kind!r}"
-    cases = data.get("cases")
-    if not isinstance(cases, list):
-        return None, [], "no cases"
-    environment = Environment(
+def _environment(doc: Mapping[str, Any], path: Optional[Path], source: str) -> Environment:
+    env = doc["environment"]
+    runner = doc.get("runner")
+    return Environment(
         key=str(env["key"]),
-        kind=str(kind),
+        kind=str(env["kind"]),
         arch=str(env.get("arch", "?")),
         cpu_model=str(env.get("cpu_model", "")),
         layers=tuple(layer for layer in env.get("layers") or [] if isinstance(layer, dict)),
         source=source,
         path=path,
-        started_at=str(data.get("started_at", "")),
-        record=env,
-        runner=data.get("runner") if isinstance(data.get("runner"), dict) else {},
+        started_at=str(doc.get("started_at", "")),
+        record=dict(env),
+        runner=dict(runner) if isinstance(runner, Mapping) else {},
     )
-    return environment, [c for c in cases if isinstance(c, dict)], ""
+
+
+def _read(path: Path, source: str) -> tuple[Optional[Environment], list[dict[str, Any]], str]:
+    """The environment and cases of one result file, or None and why it is unusable."""
+    try:
+        doc = results.load(path)
+    except results.ResultError as exc:
+        return None, [], str(exc).removeprefix(f"{path}: ")
+    return _environment(doc, path, source), list(doc["cases"]), ""
 
 
 def _reference(env: Environment, envs: list[Environment]) -> tuple[Optional[Environment], str]:
@@ -197,30 +195,51 @@ def _reference(env: Environment, envs: list[Environment]) -> tuple[Optional[Envi
     return None, f"no comparable {env.arch} environment"
 
 
-def collect(root: Path, *, prefer: str = "results") -> CrossEnvTable:
-    """Gather one result per environment key (latest result, or the baseline) and the cases."""
+Source = Union[str, "os.PathLike[str]", Sequence[Mapping[str, Any]]]
+
+
+def collect(source: Source, *, prefer: str = "results") -> CrossEnvTable:
+    """One result per environment key and the cases of each.
+
+    ``source`` is a project root or its ``benchmarks`` directory (the latest result per key, or the
+    key's baseline when it has no result; ``prefer="baselines"`` turns that round), or result
+    documents already loaded (the latest per key is used).
+    """
     if prefer not in ("results", "baselines"):
         raise CrossEnvError(f"prefer must be 'results' or 'baselines', not {prefer!r}")
-    bench = benchmarks_dir(Path(root))
     skipped: list[tuple[str, str]] = []
     latest: dict[str, tuple[tuple[str, str], Environment, list[dict[str, Any]]]] = {}
-    for path in sorted((bench / "results").glob("*/*.json")):
-        env, cases, why = _read(path, "result")
-        if env is None:
-            skipped.append((str(path), why))
-            continue
-        order = (env.started_at, path.name)
+    baselines: dict[str, tuple[Environment, list[dict[str, Any]]]] = {}
+
+    def offer(env: Environment, cases: list[dict[str, Any]], name: str) -> None:
+        order = (env.started_at, name)
         if env.key not in latest or order > latest[env.key][0]:
             latest[env.key] = (order, env, cases)
-    baselines: dict[str, tuple[Environment, list[dict[str, Any]]]] = {}
-    for path in sorted((bench / "baselines").glob("*.json")):
-        env, cases, why = _read(path, "baseline")
-        if env is None:
-            skipped.append((str(path), why))
-            continue
-        baselines[env.key] = (env, cases)
-    results = {key: (env, cases) for key, (_, env, cases) in latest.items()}
-    primary, fallback = (results, baselines) if prefer == "results" else (baselines, results)
+
+    if isinstance(source, (str, os.PathLike)):
+        bench = benchmarks_dir(Path(source))
+        for path in sorted((bench / "results").glob("*/*.json")):
+            env, cases, why = _read(path, "result")
+            if env is None:
+                skipped.append((str(path), why))
+            else:
+                offer(env, cases, path.name)
+        for path in sorted((bench / "baselines").glob("*.json")):
+            env, cases, why = _read(path, "baseline")
+            if env is None:
+                skipped.append((str(path), why))
+            else:
+                baselines[env.key] = (env, cases)
+    else:
+        for i, doc in enumerate(source):
+            try:
+                valid = results.validate(doc, f"result #{i + 1}")
+            except results.ResultError as exc:
+                skipped.append((f"result #{i + 1}", str(exc)))
+                continue
+            offer(_environment(valid, None, "result"), list(valid["cases"]), f"{i:09d}")
+    found = {key: (env, cases) for key, (_, env, cases) in latest.items()}
+    primary, fallback = (found, baselines) if prefer == "results" else (baselines, found)
     chosen = {**fallback, **primary}
 
     environments = sorted(
@@ -294,7 +313,7 @@ def to_dict(table: CrossEnvTable) -> dict[str, Any]:
                 "cpu_model": env.cpu_model,
                 "layers": list(env.layers),
                 "source": env.source,
-                "path": str(env.path),
+                "path": str(env.path) if env.path else None,
                 "started_at": env.started_at,
                 "reference": table.references[env.key],
                 "reference_short": (
@@ -333,17 +352,20 @@ def _has_kind(table: CrossEnvTable, kind: str) -> bool:
     return any(env.kind == kind for env in table.environments)
 
 
-def render(root: Path, fmt: str = "table", *, prefer: str = "results") -> str:
-    """The cross-environment report for the results under ``root`` as text, Markdown or JSON."""
+def render(source: Source, fmt: str = "table", *, prefer: str = "results") -> str:
+    """The cross-environment report as text, Markdown or JSON (``source``: see :func:`collect`)."""
     if fmt not in FORMATS:
         raise CrossEnvError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    table = collect(root, prefer=prefer)
+    table = collect(source, prefer=prefer)
     if fmt == "json":
         return json.dumps(to_dict(table), indent=2, ensure_ascii=False)
-    return render_table(table, markdown=fmt == "markdown", root=Path(root))
+    where = benchmarks_dir(Path(source)) if isinstance(source, (str, os.PathLike)) else None
+    return render_table(table, markdown=fmt == "markdown", where=where)
 
 
-def render_table(table: CrossEnvTable, *, markdown: bool = False, root: Path = Path(".")) -> str:
+def render_table(
+    table: CrossEnvTable, *, markdown: bool = False, where: Optional[Path] = None
+) -> str:
     from tabulate import tabulate  # the bench extra
 
     tablefmt = "github" if markdown else "simple"
@@ -353,9 +375,9 @@ def render_table(table: CrossEnvTable, *, markdown: bool = False, root: Path = P
     title = "Cross-environment report: the same cases in every environment that has results"
     out.append(f"## {title}" if markdown else f"{title}\n{'=' * len(title)}")
     if not table.environments:
-        bench = benchmarks_dir(root)
+        place = f"under {where / 'results'} or {where / 'baselines'}" if where else "given"
         out.append(
-            f"No benchmark results under {bench / 'results'} or {bench / 'baselines'}. "
+            f"No benchmark results {place}. "
             "Run `python -m fastarm.bench run` (or `invoke bench`) in each environment first."
         )
         out.extend(_skipped_lines(table, markdown))

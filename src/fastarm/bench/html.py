@@ -342,9 +342,13 @@ def render_page(table: CrossEnvTable, *, title: str = "fastarm benchmark report"
     return "\n".join(parts)
 
 
-def write_html(root: Path, out_dir: Path, *, prefer: str = "results") -> Path:
-    """Write ``out_dir/index.html`` for the results under ``root`` atomically; return its path."""
-    table = crossenv.collect(Path(root), prefer=prefer)
+def write_html(source: crossenv.Source, out_dir: Path, *, prefer: str = "results") -> Path:
+    """Write ``out_dir/index.html`` atomically and return its path.
+
+    ``source`` is a project root / ``benchmarks`` directory or loaded result documents, as for
+    :func:`fastarm.bench.crossenv.collect`.
+    """
+    table = crossenv.collect(source, prefer=prefer)
     page = render_page(table)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -363,3 +367,6 @@ def write_html(root: Path, out_dir: Path, *, prefer: str = "results") -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+write_report = write_html  # the name the CLI's ``report --html DIR`` uses
