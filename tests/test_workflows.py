@@ -621,3 +621,75 @@ def test_actionlint_accepts_every_workflow() -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --------------------------------------------------------------------------------------------------
+# The bench workflow's compare step, run for real against the harness with synthetic results
+
+
+def _step(workflow: dict[str, Any], job: str, name_start: str) -> dict[str, Any]:
+    (step,) = [
+        s for s in workflow["jobs"][job]["steps"] if str(s.get("name", "")).startswith(name_start)
+    ]
+    return step
+
+
+def _run_compare_step(tmp_path: Path, result: Path, key: str) -> tuple[int, str, str]:
+    step = _step(load_workflow(WORKFLOWS / "linux-arm64-bench.yml"), "bench", "Compare with")
+    script = step["run"].replace("${{ matrix.leg }}", "test-leg")
+    assert "${{" not in script, "an expression the test does not substitute"
+    bindir = tmp_path / "bin"
+    bindir.mkdir(exist_ok=True)
+    (bindir / "python").unlink(missing_ok=True)
+    (bindir / "python").symlink_to(sys.executable)  # `python` as on the runner
+    summary = tmp_path / "summary.md"
+    summary.write_text("", encoding="utf-8")
+    env = dict(
+        os.environ,
+        PATH=f"{bindir}{os.pathsep}{os.environ['PATH']}",
+        PYTHONPATH=os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
+        FASTARM_BENCH_ROOT=str(tmp_path / "benchmarks"),
+        GITHUB_STEP_SUMMARY=str(summary),
+        RESULT=str(result),
+        KEY=key,
+    )
+    done = subprocess.run(
+        ["bash", "-e", "-c", script],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    return done.returncode, done.stdout + done.stderr, summary.read_text(encoding="utf-8")
+
+
+def test_bench_compare_step_notice_without_baseline_and_failure_on_regression(
+    tmp_path: Path,
+) -> None:
+    from resultfactory import make_result, write_baseline, write_result
+
+    key = "linux-aarch64-neoverse-v1-neon-py3.12"
+    cases = {
+        ("dot", "float32", 1536): (4000.0, 400.0),
+        ("cosine", "float16", 1536): (9000.0, 500.0),
+    }
+    run = make_result(key, "native", "aarch64", cases, started_at="2026-11-26T06:00:00Z")
+    result = write_result(tmp_path, run)
+
+    code, output, summary = _run_compare_step(tmp_path, result, key)
+    assert code == 0, output  # no baseline yet: exit 2 of compare becomes a notice
+    assert f"::notice::No baseline for environment {key}" in output
+    assert "## ARM64 benchmark: test-leg" in summary and "no baseline" in summary
+
+    write_baseline(tmp_path, run)  # the same numbers: no regression
+    code, output, summary = _run_compare_step(tmp_path, result, key)
+    assert code == 0, output
+    assert "::error::" not in output and "::notice::" not in output
+
+    faster = make_result(key, "native", "aarch64", {c: (a, b / 2) for c, (a, b) in cases.items()})
+    write_baseline(tmp_path, faster)  # the baseline was twice as fast: a real regression
+    code, output, summary = _run_compare_step(tmp_path, result, key)
+    assert code == 1, output
+    assert "::error::Regression" in output
+    assert "## ARM64 benchmark: test-leg" in summary
