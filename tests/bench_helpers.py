@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from typing import Any, Sequence
 
@@ -9,9 +10,10 @@ from fastarm.bench import results, stats
 
 
 def samples(median: float, spread: float = 0.01, n: int = 20, seed: int = 0) -> list[float]:
-    """``n`` samples around ``median`` with relative Gaussian noise ``spread`` (seeded)."""
+    """``n`` positive samples around ``median``, log-normal with relative spread ``spread``
+    (seeded)."""
     rng = random.Random(seed)
-    return [median * (1.0 + rng.gauss(0.0, spread)) for _ in range(n)]
+    return [median * math.exp(rng.gauss(0.0, spread)) for _ in range(n)]
 
 
 def case(cid: str, values: Sequence[float], workers: Sequence[int] | None = None) -> dict[str, Any]:
@@ -77,3 +79,38 @@ def run_doc(
         ],
         **kw,
     )
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """The environment for a ``python -m fastarm.bench`` subprocess that imports the same fastarm as
+    this test process (an installed copy under nox, ``src/`` in a checkout)."""
+    import os
+    from pathlib import Path
+
+    import fastarm.bench.cli
+
+    package_parent = str(Path(fastarm.bench.cli.__file__).resolve().parents[2])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH", "")) if p)
+    env.pop("FASTARM_BENCH_ROOT", None)
+    env.update(extra)
+    return env
+
+
+def cli(*args: Any, timeout: float = 120, **kw: Any) -> Any:
+    """Run ``python -m fastarm.bench ARGS`` and return the CompletedProcess (text output)."""
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "fastarm.bench", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        timeout=timeout,
+        **kw,
+    )
+
+
+#: A tiny real selection: one group, short samples (timings are real, assertions never on speed).
+TINY = ["-k", "dot and float32 and 1536", "--samples", "3", "--min-sample-ms", "0.2"]
