@@ -1,0 +1,1 @@
+"""The benchmark harness: suite, timing, environment fingerprint, results, compare, reports."""
