@@ -15,8 +15,11 @@ from resultfactory import GRAVITON_CPU, HOST_CPU, layer, make_result, write_base
 CASES = [("cosine", "float16", 1536), ("dot", "float32", 1536), ("sqeuclidean", "int8", 4096)]
 
 NATIVE_X86 = "linux-x86_64-xeon-avx2-py3.11"
-DOCKER_X86 = "linux-x86_64-xeon-container.docker-avx2-py3.11"
-EMULATED_ARM = "linux-aarch64-xeon-container.docker+emulated.qemu-user-neon-py3.11"
+DOCKER_X86_KEY = "linux-x86_64-xeon-container.docker-avx2-py3.11"
+EMULATED_ARM_KEY = "linux-aarch64-xeon-container.docker+emulated.qemu-user-neon-py3.11"
+# a column is the environment key, plus the transport when that is not the native one
+DOCKER_X86 = f"{DOCKER_X86_KEY} via docker"
+EMULATED_ARM = f"{EMULATED_ARM_KEY} via docker"
 NATIVE_ARM = "linux-aarch64-neoverse-v1-neon-py3.11"
 
 
@@ -37,7 +40,7 @@ def four(tmp_path: Path) -> dict[str, dict[Any, tuple[float, float]]]:
     write_result(
         tmp_path,
         make_result(
-            DOCKER_X86,
+            DOCKER_X86_KEY,
             "container",
             "x86_64",
             times[DOCKER_X86],
@@ -48,7 +51,7 @@ def four(tmp_path: Path) -> dict[str, dict[Any, tuple[float, float]]]:
     write_result(
         tmp_path,
         make_result(
-            EMULATED_ARM,
+            EMULATED_ARM_KEY,
             "emulated",
             "aarch64",
             times[EMULATED_ARM],
@@ -68,14 +71,14 @@ def test_collect_speedups_and_ratios_follow_from_the_inputs(
     tmp_path: Path, four: dict[str, Any]
 ) -> None:
     table = crossenv.collect(tmp_path)
-    assert {env.key for env in table.environments} == set(four)
+    assert {env.id for env in table.environments} == set(four)
     assert table.references == {
         NATIVE_X86: NATIVE_X86,
         DOCKER_X86: NATIVE_X86,
         EMULATED_ARM: NATIVE_ARM,  # a native arm64 environment exists: that is the reference
         NATIVE_ARM: NATIVE_ARM,
     }
-    sources = {env.key: env.source for env in table.environments}
+    sources = {env.id: env.source for env in table.environments}
     assert sources[NATIVE_ARM] == "baseline" and sources[NATIVE_X86] == "result"
     assert table.cases == sorted(CASES)
     for key, times in four.items():
@@ -98,12 +101,13 @@ def test_collect_speedups_and_ratios_follow_from_the_inputs(
 def test_emulated_without_native_arm64_is_compared_with_its_host(tmp_path: Path) -> None:
     host = make_result(NATIVE_X86, "native", "x86_64", {CASES[0]: (1000.0, 100.0)})
     emulated = make_result(
-        EMULATED_ARM,
+        EMULATED_ARM_KEY,
         "emulated",
         "aarch64",
         {CASES[0]: (30000.0, 4000.0)},
         layers=[layer("container", "docker"), layer("emulated", "qemu-user")],
         cpu_model=HOST_CPU,  # qemu-user shows the host's CPU
+        runner="docker",
     )
     write_result(tmp_path, host)
     write_result(tmp_path, emulated)
@@ -181,7 +185,7 @@ def test_unusable_files_are_reported_and_the_rest_still_shown(
     future["schema_version"] = 99
     write_result(tmp_path, future)
     table = crossenv.collect(tmp_path)
-    assert {env.key for env in table.environments} == set(four)
+    assert {env.id for env in table.environments} == set(four)
     reasons = dict(table.skipped)
     assert "corrupt or truncated" in reasons[str(bad_dir / "truncated.json")]
     assert any("schema_version 99" in reason for reason in reasons.values())
@@ -206,9 +210,9 @@ def test_markdown_cells_match_the_inputs(tmp_path: Path, four: dict[str, Any]) -
     table = crossenv.collect(tmp_path)
     headers, rows = _markdown_table(text, "speed-up vs NumPy")
     assert headers[:3] == ["op", "dtype", "n"]
-    column = {env.key: 3 + i for i, env in enumerate(table.environments)}
+    column = {env.id: 3 + i for i, env in enumerate(table.environments)}
     for env in table.environments:
-        header = headers[column[env.key]]
+        header = headers[column[env.id]]
         assert f"[{env.short}]" in header
         assert header.startswith("⚠") == (not env.native)
     for row in rows:
@@ -218,8 +222,8 @@ def test_markdown_cells_match_the_inputs(tmp_path: Path, four: dict[str, Any]) -
             assert row[column[key]] == crossenv._fmt_speedup(expected)
     ratio_headers, ratio_rows = _markdown_table(text, "relative to the reference")
     assert "reference" in ratio_headers[column[NATIVE_X86]]
-    by_key = {env.key: env for env in table.environments}
-    assert f"vs [{by_key[NATIVE_X86].short}]" in ratio_headers[column[DOCKER_X86]]
+    by_id = {env.id: env for env in table.environments}
+    assert f"vs [{by_id[NATIVE_X86].short}]" in ratio_headers[column[DOCKER_X86]]
     for row in ratio_rows:
         case = (row[0], row[1], int(row[2]))
         if case in four[NATIVE_ARM]:
@@ -237,13 +241,16 @@ def test_text_table_marks_non_native_columns_and_explains_emulation(
     assert crossenv.NOTES["container"] in text
     assert crossenv.NOTES["vm"] not in text  # no VM among these environments
     assert "⚠ emulated" in text and "emulated aarch64 (qemu-user)" in text
-    for key in four:
-        assert key in text  # the legend lists every full key
+    for column in four:
+        assert column.split(" via ")[0] in text  # the legend lists every full key
 
 
 def test_json_format_round_trips_the_table(tmp_path: Path, four: dict[str, Any]) -> None:
     data = json.loads(crossenv.render(tmp_path, fmt="json"))
-    envs = {env["key"]: env for env in data["environments"]}
+    envs = {env["id"]: env for env in data["environments"]}
+    assert (
+        envs[EMULATED_ARM]["key"] == EMULATED_ARM_KEY and envs[EMULATED_ARM]["runner"] == "docker"
+    )
     assert envs[EMULATED_ARM]["native"] is False and envs[EMULATED_ARM]["kind"] == "emulated"
     assert envs[EMULATED_ARM]["reference"] == NATIVE_ARM
     for entry in data["cases"]:
@@ -288,3 +295,27 @@ def test_loaded_documents_give_the_same_table_as_the_files(
     table = crossenv.collect([broken])
     assert table.environments == [] and "schema_version 2" in table.skipped[0][1]
     assert "No benchmark results given" in crossenv.render([])
+
+
+def test_two_transports_in_one_key_stay_two_columns(tmp_path: Path) -> None:
+    # a container started from inside a container can fingerprint like its host: same key
+    key = "linux-x86_64-xeon-vm.kvm+container.docker-avx2-py3.11"
+    vm_layers = [layer("vm", "kvm"), layer("container", "docker")]
+    here = make_result(key, "vm", "x86_64", {CASES[1]: (900.0, 300.0)}, layers=vm_layers)
+    inner = make_result(
+        key,
+        "vm",
+        "x86_64",
+        {CASES[1]: (950.0, 330.0)},
+        layers=vm_layers,
+        runner="docker",
+        started_at="2026-11-26T13:00:00Z",  # newer: must not hide the native-transport run
+    )
+    write_result(tmp_path, here)
+    write_result(tmp_path, inner)
+    table = crossenv.collect(tmp_path)
+    assert [env.id for env in table.environments] == [key, f"{key} via docker"]
+    assert table.references[f"{key} via docker"] == key
+    cell = table.cell(CASES[1], f"{key} via docker")
+    assert cell is not None and cell.ratio == pytest.approx(330.0 / 300.0)
+    assert "via docker" in crossenv.render(tmp_path)

@@ -90,7 +90,7 @@ def root(tmp_path: Path) -> Path:
 def expected_images(root: Path) -> int:
     table = crossenv.collect(root)
     ops = {op for op, _, _ in table.cases}
-    compared = [e for e in table.environments if table.references[e.key] not in (None, e.key)]
+    compared = [e for e in table.environments if table.references[e.id] not in (None, e.id)]
     return len(ops) + (1 if compared else 0)
 
 

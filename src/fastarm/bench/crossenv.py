@@ -70,9 +70,22 @@ class Environment:
     runner: dict[str, Any] = field(repr=False, compare=False)
 
     @property
+    def runner_name(self) -> str:
+        return str(self.runner.get("name") or "native")
+
+    @property
+    def id(self) -> str:
+        """The column: the environment key, and the transport when it is not the native one.
+
+        Two transports can land in the same key when the fingerprint cannot tell them apart (a
+        container started from inside a container); they stay separate columns.
+        """
+        return self.key if self.runner_name == "native" else f"{self.key} via {self.runner_name}"
+
+    @property
     def short(self) -> str:
-        """Six hex digits identifying the key (full keys are listed in the legend)."""
-        return hashlib.sha1(self.key.encode("utf-8")).hexdigest()[:6]
+        """Six hex digits identifying the column (full keys are listed in the legend)."""
+        return hashlib.sha1(self.id.encode("utf-8")).hexdigest()[:6]
 
     @property
     def native(self) -> bool:
@@ -96,7 +109,8 @@ class Environment:
 
     def header(self, sep: str) -> str:
         mark = "" if self.native else "⚠ "
-        lines = [f"{mark}{self.kind}", self.label, f"{self.arch} [{self.short}]"]
+        via = "" if self.runner_name == "native" else f" via {self.runner_name}"
+        lines = [f"{mark}{self.kind}", self.label, f"{self.arch} [{self.short}]{via}"]
         if self.label == self.kind:
             del lines[1]
         return sep.join(lines)
@@ -115,12 +129,12 @@ class CrossEnvTable:
     environments: list[Environment]
     cases: list[Case]
     cells: dict[tuple[Case, str], Cell]
-    references: dict[str, Optional[str]]  # key -> reference key
-    relations: dict[str, str]  # key -> how the reference was chosen
+    references: dict[str, Optional[str]]  # column id -> the reference's column id
+    relations: dict[str, str]  # column id -> how the reference was chosen
     skipped: list[tuple[str, str]]  # (path, reason)
 
-    def cell(self, case: Case, key: str) -> Optional[Cell]:
-        return self.cells.get((case, key))
+    def cell(self, case: Case, column: str) -> Optional[Cell]:
+        return self.cells.get((case, column))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -177,8 +191,8 @@ def _reference(env: Environment, envs: list[Environment]) -> tuple[Optional[Envi
         return (
             KIND_RANK[candidate.kind],
             len(candidate.layers),
-            candidate.runner.get("name") != "native",
-            candidate.key,
+            candidate.runner_name != "native",
+            candidate.id,
         )
 
     same_arch = [e for e in envs if e.arch == env.arch and e.kind != "emulated"]
@@ -213,8 +227,8 @@ def collect(source: Source, *, prefer: str = "results") -> CrossEnvTable:
 
     def offer(env: Environment, cases: list[dict[str, Any]], name: str) -> None:
         order = (env.started_at, name)
-        if env.key not in latest or order > latest[env.key][0]:
-            latest[env.key] = (order, env, cases)
+        if env.id not in latest or order > latest[env.id][0]:
+            latest[env.id] = (order, env, cases)
 
     if isinstance(source, (str, os.PathLike)):
         bench = benchmarks_dir(Path(source))
@@ -229,7 +243,7 @@ def collect(source: Source, *, prefer: str = "results") -> CrossEnvTable:
             if env is None:
                 skipped.append((str(path), why))
             else:
-                baselines[env.key] = (env, cases)
+                baselines[env.id] = (env, cases)
     else:
         for i, doc in enumerate(source):
             try:
@@ -244,12 +258,12 @@ def collect(source: Source, *, prefer: str = "results") -> CrossEnvTable:
 
     environments = sorted(
         (env for env, _ in chosen.values()),
-        key=lambda e: (KIND_RANK[e.kind], len(e.layers), e.arch, e.key),
+        key=lambda e: (KIND_RANK[e.kind], len(e.layers), e.runner_name != "native", e.arch, e.id),
     )
     times: dict[tuple[Case, str], tuple[float, Optional[float], Optional[float]]] = {}
     for env in environments:
         by_group: dict[Case, dict[str, dict[str, Any]]] = {}
-        for case in chosen[env.key][1]:
+        for case in chosen[env.id][1]:
             try:
                 ident: Case = (str(case["op"]), str(case["dtype"]), int(case["n"]))
             except (KeyError, TypeError, ValueError):
@@ -264,14 +278,14 @@ def collect(source: Source, *, prefer: str = "results") -> CrossEnvTable:
             speedup = fastarm.get("speedup_vs_numpy")
             if not isinstance(speedup, (int, float)) or not math.isfinite(speedup):
                 speedup = numpy_ns / fastarm_ns if numpy_ns else None
-            times[(ident, env.key)] = (fastarm_ns, numpy_ns, speedup)
+            times[(ident, env.id)] = (fastarm_ns, numpy_ns, speedup)
 
     references: dict[str, Optional[str]] = {}
     relations: dict[str, str] = {}
     for env in environments:
         ref, relation = _reference(env, environments)
-        references[env.key] = ref.key if ref else None
-        relations[env.key] = relation
+        references[env.id] = ref.id if ref else None
+        relations[env.id] = relation
     cells: dict[tuple[Case, str], Cell] = {}
     for (ident, key), (fastarm_ns, numpy_ns, speedup) in times.items():
         ref_key = references[key]
@@ -300,11 +314,13 @@ def _fmt_ratio(value: Optional[float]) -> str:
 
 def to_dict(table: CrossEnvTable) -> dict[str, Any]:
     """The table as plain data (the ``json`` format)."""
-    by_key = {env.key: env for env in table.environments}
+    by_id = {env.id: env for env in table.environments}
     return {
         "environments": [
             {
+                "id": env.id,
                 "key": env.key,
+                "runner": env.runner_name,
                 "short": env.short,
                 "kind": env.kind,
                 "native": env.native,
@@ -315,13 +331,13 @@ def to_dict(table: CrossEnvTable) -> dict[str, Any]:
                 "source": env.source,
                 "path": str(env.path) if env.path else None,
                 "started_at": env.started_at,
-                "reference": table.references[env.key],
+                "reference": table.references[env.id],
                 "reference_short": (
-                    by_key[table.references[env.key]].short  # type: ignore[index]
-                    if table.references[env.key]
+                    by_id[table.references[env.id]].short  # type: ignore[index]
+                    if table.references[env.id]
                     else None
                 ),
-                "reference_relation": table.relations[env.key],
+                "reference_relation": table.relations[env.id],
             }
             for env in table.environments
         ],
@@ -331,14 +347,14 @@ def to_dict(table: CrossEnvTable) -> dict[str, Any]:
                 "dtype": dtype,
                 "n": n,
                 "environments": {
-                    key: {
+                    column: {
                         "fastarm_median_ns": cell.fastarm_ns,
                         "numpy_median_ns": cell.numpy_ns,
                         "speedup_vs_numpy": cell.speedup,
                         "time_ratio_to_reference": cell.ratio,
                     }
-                    for key in by_key
-                    if (cell := table.cell((op, dtype, n), key)) is not None
+                    for column in by_id
+                    if (cell := table.cell((op, dtype, n), column)) is not None
                 },
             }
             for op, dtype, n in table.cases
@@ -389,18 +405,18 @@ def render_table(
         )
         out.append(f"> **{warn}**" if markdown else warn)
 
-    by_key = {env.key: env for env in table.environments}
+    by_id = {env.id: env for env in table.environments}
     env_rows = []
     for env in table.environments:
-        ref = table.references[env.key]
+        ref = table.references[env.id]
         env_rows.append(
             [
                 f"[{env.short}]",
                 ("" if env.native else "⚠ ") + env.kind,
                 env.label,
                 f"`{env.key}`" if markdown else env.key,
-                f"{env.source} {env.started_at}".strip(),
-                (f"[{by_key[ref].short}] " if ref else "") + table.relations[env.key],
+                f"{env.source} {env.started_at} ({env.runner_name} runner)".strip(),
+                (f"[{by_id[ref].short}] " if ref else "") + table.relations[env.id],
             ]
         )
     out.append(heading("Environments"))
@@ -416,7 +432,7 @@ def render_table(
     headers = ["op", "dtype", "n"] + [env.header(sep) for env in table.environments]
     speed_rows, ratio_rows = [], []
     for case in table.cases:
-        cells = [table.cell(case, env.key) for env in table.environments]
+        cells = [table.cell(case, env.id) for env in table.environments]
         speed_rows.append([*case, *(_fmt_speedup(c.speedup if c else None) for c in cells)])
         ratio_rows.append([*case, *(_fmt_ratio(c.ratio if c else None) for c in cells)])
     align = ("left", "left", "right") + ("right",) * len(table.environments)
@@ -437,9 +453,9 @@ def render_table(
         + sep
         + (
             "reference"
-            if table.references[env.key] == env.key
-            else f"vs [{by_key[r].short}]"
-            if (r := table.references[env.key])
+            if table.references[env.id] == env.id
+            else f"vs [{by_id[r].short}]"
+            if (r := table.references[env.id])
             else "no reference"
         )
         for env in table.environments

@@ -131,7 +131,7 @@ def _bars(
     for i, env in enumerate(envs):
         xs, ys = [], []
         for j, case in enumerate(cases):
-            cell = table.cell(case, env.key)
+            cell = table.cell(case, env.id)
             v = value(cell) if cell else None
             if v is not None and v > 0:
                 xs.append(j - 0.4 + bar * (i + 0.5))
@@ -140,9 +140,9 @@ def _bars(
             xs,
             ys,
             width=bar,
-            color=colors[env.key],
+            color=colors[env.id],
             hatch=HATCH[env.kind],
-            edgecolor="#d1242f" if not env.native else colors[env.key],
+            edgecolor="#d1242f" if not env.native else colors[env.id],
             linewidth=1.2 if not env.native else 0.5,
             alpha=0.55 if env.kind == "emulated" else 0.9,
             label=_legend_label(env),
@@ -165,7 +165,7 @@ def _bars(
     return _png(fig)
 
 
-def _env_section(env: Environment, table: CrossEnvTable, by_key: dict[str, Environment]) -> str:
+def _env_section(env: Environment, table: CrossEnvTable, by_id: dict[str, Environment]) -> str:
     text, color = BADGE[env.kind]
     rec = env.record
     layers = "".join(
@@ -180,7 +180,7 @@ def _env_section(env: Environment, table: CrossEnvTable, by_key: dict[str, Envir
         + "</li>"
         for layer in env.layers
     )
-    ref = table.references.get(env.key)
+    ref = table.references.get(env.id)
     facts = [
         ("environment key", f"<code>{html.escape(env.key)}</code>"),
         ("CPU", html.escape(f"{env.cpu_model} ({rec.get('cpu_count', '?')} CPUs, {env.arch})")),
@@ -192,7 +192,7 @@ def _env_section(env: Environment, table: CrossEnvTable, by_key: dict[str, Envir
         ),
         ("fastarm backend", html.escape(str(rec.get("backend", "?")))),
         ("Python / NumPy", html.escape(f"{rec.get('python', '?')} / {rec.get('numpy', '?')}")),
-        ("runner", html.escape(str(env.runner.get("name", "?")))),
+        ("runner", html.escape(env.runner_name)),
         (
             "from",
             html.escape(f"{env.source} {env.started_at}")
@@ -200,7 +200,7 @@ def _env_section(env: Environment, table: CrossEnvTable, by_key: dict[str, Envir
         ),
         (
             "ratio reference",
-            (f"[{by_key[ref].short}] " if ref else "") + html.escape(table.relations[env.key]),
+            (f"[{by_id[ref].short}] " if ref else "") + html.escape(table.relations[env.id]),
         ),
     ]
     rows = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in facts)
@@ -228,7 +228,7 @@ def _html_table(table: CrossEnvTable, envs: list[Environment], fmt: Any, value: 
     for case in table.cases:
         cells = []
         for env in envs:
-            cell = table.cell(case, env.key)
+            cell = table.cell(case, env.id)
             cells.append(f'<td class="num">{fmt(value(cell) if cell else None)}</td>')
         op, dtype, n = case
         body.append(
@@ -241,8 +241,8 @@ def _html_table(table: CrossEnvTable, envs: list[Environment], fmt: Any, value: 
 def render_page(table: CrossEnvTable, *, title: str = "fastarm benchmark report") -> str:
     """The whole page as one string."""
     envs = table.environments
-    by_key = {env.key: env for env in envs}
-    colors = {env.key: PALETTE[i % len(PALETTE)] for i, env in enumerate(envs)}
+    by_id = {env.id: env for env in envs}
+    colors = {env.id: PALETTE[i % len(PALETTE)] for i, env in enumerate(envs)}
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     parts = [
         "<!DOCTYPE html>",
@@ -295,7 +295,7 @@ def render_page(table: CrossEnvTable, *, title: str = "fastarm benchmark report"
     if envs:
         parts.append(_html_table(table, envs, crossenv._fmt_speedup, lambda c: c.speedup))
 
-    compared = [env for env in envs if table.references[env.key] not in (None, env.key)]
+    compared = [env for env in envs if table.references[env.id] not in (None, env.id)]
     if compared:
         png = _bars(
             table,
@@ -321,7 +321,7 @@ def render_page(table: CrossEnvTable, *, title: str = "fastarm benchmark report"
 
     if envs:
         parts.append("<h2>Environments</h2>")
-        parts.extend(_env_section(env, table, by_key) for env in envs)
+        parts.extend(_env_section(env, table, by_id) for env in envs)
     notes = [
         crossenv.NOTES[k] for k in ("emulated", "vm", "container") if any(e.kind == k for e in envs)
     ]
