@@ -108,7 +108,8 @@ def _ticks(suffix: str, *, minor: bool = False) -> Any:
 
 def _legend_label(env: Environment) -> str:
     mark = "" if env.native else "⚠ "
-    return f"{mark}[{env.short}] {env.kind}: {env.label} ({env.arch})"
+    via = "" if env.runner_name == "native" else f", via {env.runner_name}"
+    return f"{mark}[{env.short}] {env.label} ({env.arch}{via})"
 
 
 def _bars(
@@ -118,28 +119,30 @@ def _bars(
     value: Any,
     *,
     title: str,
-    ylabel: str,
+    xlabel: str,
     colors: dict[str, str],
     suffix: str = "",
 ) -> str:
-    """Grouped bars: one group per case, one bar per environment; log scale, a line at 1."""
+    """Grouped horizontal bars: one group per case (top to bottom), one bar per environment, log
+    scale, a dashed line at 1.  Horizontal so that any number of cases stays readable."""
     figure_class, _ = _figure_class()
-    width = max(6.0, 1.1 * len(cases) * max(1, len(envs)) ** 0.5 + 3)
-    fig = figure_class(figsize=(min(width, 14.0), 4.2))
+    per_case = 0.2 * max(1, len(envs)) + 0.2
+    height = 1.1 + per_case * len(cases) + 0.2 * len(envs)
+    fig = figure_class(figsize=(10.0, height), layout="constrained")
     ax = fig.add_subplot()
     bar = 0.8 / max(1, len(envs))
     for i, env in enumerate(envs):
-        xs, ys = [], []
+        ys, xs = [], []
         for j, case in enumerate(cases):
             cell = table.cell(case, env.id)
             v = value(cell) if cell else None
             if v is not None and v > 0:
-                xs.append(j - 0.4 + bar * (i + 0.5))
-                ys.append(v)
-        ax.bar(
-            xs,
+                ys.append(j - 0.4 + bar * (i + 0.5))
+                xs.append(v)
+        ax.barh(
             ys,
-            width=bar,
+            xs,
+            height=bar,
             color=colors[env.id],
             hatch=HATCH[env.kind],
             edgecolor="#d1242f" if not env.native else colors[env.id],
@@ -147,21 +150,22 @@ def _bars(
             alpha=0.55 if env.kind == "emulated" else 0.9,
             label=_legend_label(env),
         )
-    ax.axhline(1.0, color="#333", linewidth=1, linestyle="--")
-    ax.set_yscale("log")
-    ax.yaxis.set_major_formatter(_ticks(suffix))
-    ax.yaxis.set_minor_formatter(_ticks(suffix, minor=True))
-    ax.set_xticks(range(len(cases)))
+    ax.axvline(1.0, color="#333", linewidth=1, linestyle="--")
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(_ticks(suffix))
+    ax.xaxis.set_minor_formatter(_ticks(suffix, minor=True))
+    ax.tick_params(axis="x", which="minor", labelsize=7)
     several_ops = len({op for op, _, _ in cases}) > 1
-    ax.set_xticklabels(
-        [f"{op}\n{dtype}\nn={n}" if several_ops else f"{dtype}\nn={n}" for op, dtype, n in cases],
+    ax.set_yticks(range(len(cases)))
+    ax.set_yticklabels(
+        [f"{op} {dtype} n={n}" if several_ops else f"{dtype} n={n}" for op, dtype, n in cases],
         fontsize=9,
     )
-    ax.set_xlim(-0.6, len(cases) - 0.4)
-    ax.set_ylabel(ylabel)
+    ax.set_ylim(len(cases) - 0.5, -0.5)  # first case on top
+    ax.set_xlabel(xlabel)
     ax.set_title(title)
-    ax.grid(axis="y", which="both", alpha=0.25)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    ax.grid(axis="x", which="both", alpha=0.25)
+    fig.legend(fontsize=8, loc="outside lower center", frameon=False)
     return _png(fig)
 
 
@@ -282,7 +286,7 @@ def render_page(table: CrossEnvTable, *, title: str = "fastarm benchmark report"
             cases,
             lambda cell: cell.speedup,
             title=f"{op}: speed-up vs NumPy",
-            ylabel="NumPy time / fastarm time",
+            xlabel="NumPy time / fastarm time (log scale)",
             colors=colors,
             suffix="x",
         )
@@ -303,7 +307,7 @@ def render_page(table: CrossEnvTable, *, title: str = "fastarm benchmark report"
             table.cases,
             lambda cell: cell.ratio,
             title="fastarm time relative to the reference environment",
-            ylabel="time here / time in the reference",
+            xlabel="fastarm time here / fastarm time in the reference (log scale)",
             colors=colors,
         )
         parts.append("<h2>Cross-environment ratios</h2>")
