@@ -49,6 +49,10 @@ def test_key_format() -> None:
     )
     native = _env(layers=[], os="Darwin", arch="arm64", cpu_model="Apple M2 Pro", backend="neon")
     assert environment_key(native) == "macos-arm64-apple-m2-pro--native--neon--py3.11"
+    spr = _env(layers=[], backend="avx512_spr", arch=None, python="3.12.0")
+    assert environment_key(spr) == (
+        "linux-unknown-arch-intel-xeon-platinum-8488c--native--avx512_spr--py3.12"
+    )
 
 
 @pytest.mark.parametrize(
@@ -81,6 +85,7 @@ def test_evidence_text_never_changes_the_key() -> None:
     "change",
     [
         {"backend": "avx2"},
+        {"backend": "avx512_spr"},
         {"backend": "unavailable"},
         {"layers": [{"type": "container", "name": "docker", "evidence": []}]},
         {"layers": []},

@@ -89,6 +89,14 @@ def test_hardware_fields_from_recorded_trees(
     assert env["soft"]["hostname"] is None  # not this machine's
 
 
+def test_features_of_the_host_cpu_are_labelled_under_emulation() -> None:
+    root, facts = envfixtures.load("qemu-user-aarch64-chroot")
+    env = probe.fingerprint(root, **facts)
+    assert env["arch"] == "aarch64"
+    if env["cpu_features_source"] != "fastarm":  # fastarm's probe is not the host's cpuinfo
+        assert env["cpu_features_source"] == "cpuinfo-host"
+
+
 def test_x86_flags_are_reduced_to_simd_ones() -> None:
     cpu = parse_cpuinfo("flags\t: fpu vme sse sse2 ssse3 avx2 hypervisor avx512f amx_tile lm\n")
     assert probe.cpuinfo_features(cpu) == ["amx_tile", "avx2", "avx512f", "sse", "sse2", "ssse3"]

@@ -25,8 +25,8 @@ MAX_CPU_SLUG = 48
 
 
 def slug(text: str) -> str:
-    """Lower case, runs of anything but ``[a-z0-9.]`` turned into one ``-``, trimmed."""
-    out = re.sub(r"[^a-z0-9.]+", "-", text.lower()).strip("-.")
+    """Lower case, runs of anything but ``[a-z0-9._]`` turned into one ``-``, trimmed."""
+    out = re.sub(r"[^a-z0-9._]+", "-", text.lower()).strip("-._")
     return re.sub(r"\.{2,}", ".", out)
 
 
@@ -37,7 +37,7 @@ def cpu_slug(model: str | None) -> str:
     cleaned = slug(_CPU_NOISE.sub(" ", model))
     if not cleaned:
         cleaned = slug(model) or "unknown-cpu"
-    return cleaned[:MAX_CPU_SLUG].rstrip("-.")
+    return cleaned[:MAX_CPU_SLUG].rstrip("-._")
 
 
 def _layer_pair(layer: LayerLike) -> tuple[str, str]:
@@ -69,7 +69,7 @@ def environment_key(env: Mapping[str, Any]) -> str:
     if missing:
         raise ValueError(f"environment record lacks the hard field(s) {', '.join(missing)}")
     os_name = _OS_SLUGS.get(str(env["os"]).lower(), slug(str(env["os"])) or "unknown-os")
-    arch = slug(str(env["arch"])).replace("-", "_") or "unknown-arch"
+    arch = slug(str(env["arch"] or "")) or "unknown-arch"
     machine = f"{os_name}-{arch}-{cpu_slug(env['cpu_model'])}"
     backend = slug(str(env["backend"] or "unavailable")) or "unavailable"
     python = python_slug(str(env["python"]), env.get("python_implementation"))

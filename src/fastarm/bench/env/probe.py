@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .key import environment_key
-from .layers import detect_layers, kind_of
+from .layers import arch_family, cpuinfo_family, detect_layers, kind_of
 from .sources import CpuInfo, read_cpuinfo, read_os_release, read_sysctl, read_value
 
 # Arm CPU part numbers (MIDR) of the cores fastarm is likely to meet (Linux's asm/cputype.h and
@@ -271,6 +271,10 @@ def fingerprint(
         features, features_source = sysctl_features(sysctl), "sysctl"
     else:
         features, features_source = cpuinfo_features(cpu), "cpuinfo"
+        if arch_family(machine) != cpuinfo_family(cpu)[0]:
+            # qemu-user shows the host's /proc/cpuinfo: these are the host CPU's features, not
+            # those of the CPU being emulated (fastarm's own probe, once built, reports those).
+            features_source = "cpuinfo-host"
     kernel = read_value(root, "/proc/sys/kernel/osrelease") if system == "Linux" else None
     env: dict[str, Any] = {
         "key": "",
