@@ -79,6 +79,13 @@ def bench_docker(session: nox.Session) -> None:
     _bench(session, "bench,docker", "run", "--docker", *session.posargs)
 
 
+@nox.session(name="tests-docker")
+def tests_docker(session: nox.Session) -> None:
+    """The test suite in a container: ``nox -s tests-docker -- [--platform P] [pytest args]``."""
+    session.install(".[docker]")
+    session.run("python", "-m", "fastarm.bench.runners.docker", "test", *session.posargs)
+
+
 @nox.session(name="bench-vm")
 def bench_vm(session: nox.Session) -> None:
     """The same run on a host over SSH: ``nox -s bench-vm -- HOST [run options]``."""

@@ -70,14 +70,9 @@ def test(c, k=None, args=None, docker=False, platform=None):
     """Run the test suite (pytest) against this checkout, or in a container with --docker."""
     pytest_args = (["-k", k] if k else []) + _split(args)
     if docker or platform:
-        try:
-            from fastarm.bench.runners import docker as docker_runner
-        except ImportError as exc:
-            raise Exit(f"tests in a container are not available: {exc}", code=4) from None
-        run_tests = getattr(docker_runner, "run_tests", None)
-        if run_tests is None:
-            raise Exit("tests in a container are not available in this version", code=4)
-        raise Exit(code=int(run_tests(platform=platform, pytest_args=pytest_args) or 0))
+        target = ["--platform", platform] if platform else []
+        _python(c, "-m", "fastarm.bench.runners.docker", "test", *target, "--", *pytest_args)
+        return
     _python(c, "-m", "pytest", *pytest_args)
 
 
@@ -192,9 +187,35 @@ def clean(c, results=False):
         print(f"removed {path.relative_to(ROOT)}")
 
 
+@task(
+    iterable=["arch"],
+    help={
+        "arch": "amd64 and/or arm64 (repeat the option; default: this machine's)",
+        "mirror": "Debian mirror (default: this host's, else deb.debian.org)",
+        "force": "rebuild the cached rootfs tarball",
+        "rootfs": "pack this existing Debian tree instead of running debootstrap",
+    },
+)
+def docker_base(c, arch=None, mirror=None, force=False, rootfs=None):
+    """Build offline base images fastarm-base:bookworm-<arch> (debootstrap + import; root)."""
+    args = [f"--arch={a}" for a in arch or []] + (["--mirror", mirror] if mirror else [])
+    args += (["--force"] if force else []) + (["--rootfs", rootfs] if rootfs else [])
+    _python(c, "-m", "fastarm.bench.dockerbase", *args)
+
+
+@task(help={"base": "also remove the offline base images"})
+def docker_clean(c, base=False):
+    """Remove fastarm's containers and bench images from the Docker engine."""
+    _python(c, "-m", "fastarm.bench.runners.docker", "clean", *(["--base"] if base else []))
+
+
+docker_ns = Collection("docker")
+docker_ns.add_task(docker_base, "base")
+docker_ns.add_task(docker_clean, "clean")
+
 baseline = Collection("baseline")
 baseline.add_task(baseline_save, "save")
 baseline.add_task(baseline_show, "show")
 baseline.add_task(baseline_compare, "compare")
 
-ns = Collection(build, test, bench, env, report, clean, baseline)
+ns = Collection(build, test, bench, env, report, clean, baseline, docker_ns)

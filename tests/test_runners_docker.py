@@ -184,8 +184,8 @@ def test_unchanged_source_reuses_the_compiled_extension(client: Any, amd64_base:
         client, REPO, base_image=amd64_base, platform=None, tag=tag, console=console
     )
     assert second.image_id == first.image_id
-    install = [cached for step, cached in second.steps if "pip install" in step and " -e ." in step]
-    assert install == [True]  # the extension build step came from the layer cache
+    compile_ = [cached for step, cached in second.steps if "build_ext" in step]
+    assert compile_ == [True]  # the extension build step came from the layer cache
     assert all(cached for step, cached in second.steps if not step.startswith(("ARG", "FROM")))
 
 
@@ -437,7 +437,7 @@ def test_tests_in_emulated_container(
     runner = _runner_module()
     _need_arm64(client)
     monkeypatch.setenv("FASTARM_REQUIRE", "all")
-    code = runner.run_tests_in_container(
+    code = runner.run_tests(
         "linux/arm64",
         ["-q", "tests/test_dockerbase.py", "-k", "binfmt or installed_base or register_command"],
     )

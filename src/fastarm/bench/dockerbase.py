@@ -519,7 +519,7 @@ def _mkdir(path: Path) -> Path:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--arch", action="append", required=True, help="amd64 or arm64 (repeat for both)"
+        "--arch", action="append", help="amd64 or arm64; repeat for both (default: this machine's)"
     )
     parser.add_argument(
         "--mirror", help="Debian mirror (default: this host's, else deb.debian.org)"
@@ -533,6 +533,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    args.arch = args.arch or [platform.machine()]
     if args.tag and len(args.arch) > 1:
         print("error: --tag names one image; give one --arch", file=sys.stderr)
         return 4

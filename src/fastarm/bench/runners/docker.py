@@ -23,6 +23,7 @@ import hashlib
 import io
 import os
 import platform as _platform
+import re
 import sys
 import tarfile
 import tempfile
@@ -46,6 +47,7 @@ LABEL_PID = "io.fastarm.pid"  # the host process that owns the container
 OUT_FILE = "/out/result.json"
 DEFAULT_TIMEOUT = 6 * 3600.0
 _TAIL = 30
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # the builder colours RUN steps' stderr
 
 
 # ------------------------------------------------------------------------------------ connection
@@ -343,7 +345,7 @@ def build_image(
                 break
             if "aux" in chunk and isinstance(chunk["aux"], dict) and "ID" in chunk["aux"]:
                 result.image_id = chunk["aux"]["ID"]
-            text = (chunk.get("stream") or chunk.get("status") or "").rstrip()
+            text = _ANSI.sub("", chunk.get("stream") or chunk.get("status") or "").rstrip()
             if not text:
                 continue
             if text.startswith("Step "):
@@ -606,7 +608,7 @@ def _container_arch(result_json: Path) -> Optional[str]:
         return None
 
 
-def run_tests_in_container(
+def run_tests(
     platform: Optional[str] = None,
     pytest_args: Sequence[str] = (),
     *,
@@ -698,3 +700,61 @@ def create(args: argparse.Namespace) -> DockerRunner:
             timeout=float(getattr(args, "docker_timeout", None) or DEFAULT_TIMEOUT),
         )
     )
+
+
+# ------------------------------------------------------------------------------------ maintenance
+
+
+def clean(client: Any, *, base: bool = False, log: Any = print) -> list[str]:
+    """Remove fastarm's containers (any ``io.fastarm.role``), its bench images and, with ``base``,
+    the offline base images.  Returns what was removed."""
+    docker = _import_docker()
+    removed: list[str] = []
+    for container in client.containers.list(all=True, filters={"label": LABEL_ROLE}):
+        with contextlib.suppress(docker.errors.NotFound):
+            container.remove(force=True, v=True)
+            removed.append(f"container {container.short_id} ({container.labels.get(LABEL_ROLE)})")
+    repositories = [IMAGE_REPOSITORY] + (["fastarm-base"] if base else [])
+    for repository in repositories:
+        for image in client.images.list(name=repository):
+            for tag in image.tags:
+                if tag.split(":", 1)[0] == repository:
+                    with contextlib.suppress(docker.errors.ImageNotFound):
+                        client.images.remove(tag)
+                        removed.append(f"image {tag}")
+    for line in removed:
+        log(f"removed {line}")
+    return removed
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """``python -m fastarm.bench.runners.docker test|clean`` (what the Nox/Invoke hooks call)."""
+    parser = argparse.ArgumentParser(prog="python -m fastarm.bench.runners.docker")
+    sub = parser.add_subparsers(dest="command", required=True)
+    test = sub.add_parser("test", help="run pytest in a container; other arguments go to pytest")
+    test.add_argument("--platform", help="e.g. linux/arm64 (emulated on an x86 host)")
+    test.add_argument("--base-image", help="FROM image for the build")
+    test.add_argument("--image", help="a ready-made image instead of building one")
+    test.add_argument("--keep", action="store_true", help="keep the container")
+    tidy = sub.add_parser("clean", help="remove fastarm containers and bench images")
+    tidy.add_argument("--base", action="store_true", help="also the offline base images")
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "clean":
+        if rest:
+            parser.error(f"unrecognized arguments: {' '.join(rest)}")
+        try:
+            client, _ = connect()
+        except RunnerError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 4
+        clean(client, base=args.base)
+        return 0
+    if rest[:1] == ["--"]:
+        rest = rest[1:]
+    return run_tests(
+        args.platform, rest, base_image=args.base_image, image=args.image, keep=args.keep
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
