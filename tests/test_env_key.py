@@ -113,6 +113,7 @@ def test_missing_hard_field_is_a_clear_error() -> None:
     [
         ("Intel(R) Xeon(R) Platinum 8488C CPU @ 2.40GHz", "intel-xeon-platinum-8488c"),
         ("Intel(R) Xeon(R) Processor", "intel-xeon"),
+        ("Intel(R) Xeon(R) Processor (family 6, model 207)", "intel-xeon-family-6-model-207"),
         ("AMD EPYC 7763 64-Core Processor", "amd-epyc-7763"),
         ("12th Gen Intel(R) Core(TM) i7-12700H", "12th-gen-intel-core-i7-12700h"),
         ("ARM Neoverse-V1", "arm-neoverse-v1"),

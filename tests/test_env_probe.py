@@ -49,6 +49,14 @@ SCHEMA_FIELDS = {
             {"asimd", "sve", "i8mm", "bf16", "asimddp"},
         ),
         (
+            "firecracker-kvm-docker",
+            "Debian GNU/Linux 12 (bookworm)",
+            "6.18.44-fc-v657",
+            "Intel(R) Xeon(R) Processor (family 6, model 207)",  # the VM masks the name
+            2,
+            {"avx2", "avx512f", "avx512_fp16", "amx_tile"},
+        ),
+        (
             "native-x86-linux",
             "Ubuntu 24.04.1 LTS",
             "6.8.0-49-generic",

@@ -104,7 +104,7 @@ def arch_family(machine: str | None) -> str | None:
     return _ARCH_FAMILIES.get(machine.strip().lower())
 
 
-_X86_VENDORS = ("GenuineIntel", "AuthenticAMD", "HygonGenuine", "CentaurHauls", "  Shanghai  ")
+_X86_VENDORS = ("GenuineIntel", "AuthenticAMD", "HygonGenuine", "CentaurHauls", "Shanghai")
 
 
 def cpuinfo_family(cpu: CpuInfo) -> tuple[str | None, str]:

@@ -81,7 +81,13 @@ def cpu_model(cpu: CpuInfo, sysctl: Mapping[str, str] | None = None) -> str | No
         return sysctl["machdep.cpu.brand_string"]
     model = cpu.get("model name")
     if model:
-        return " ".join(model.split())
+        model = " ".join(model.split())
+        family, number = cpu.get("cpu family"), cpu.get("model")
+        if not any(ch.isdigit() for ch in model) and family and number:
+            # Hypervisors often mask the name ("Intel(R) Xeon(R) Processor"); family and model
+            # still tell the microarchitecture apart (6/143 Sapphire Rapids, 6/207 Emerald Rapids).
+            model = f"{model} (family {family}, model {number})"
+        return model
     implementer = (cpu.get("CPU implementer") or "").lower()
     if implementer:
         part = (cpu.get("CPU part") or "").lower()
@@ -152,7 +158,11 @@ def blas_info() -> list[dict[str, Any]]:
         "threading_layer",
         "architecture",
     )
-    return [{k: pool.get(k) for k in keep if k in pool} for pool in threadpool_info()]
+    try:
+        pools = threadpool_info()
+    except Exception:  # a broken BLAS build must not stop the run; record that nothing was seen
+        return []
+    return [{k: pool.get(k) for k in keep if k in pool} for pool in pools]
 
 
 def compiler() -> str | None:
