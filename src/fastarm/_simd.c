@@ -16,7 +16,7 @@
 #define FA_HAVE_AVX2 1
 #include "simd/avx2.h"
 #endif
-#if !defined(FA_DISABLE_AVX512) && __has_include("simd/avx512.h")
+#if !defined(FA_DISABLE_AVX512)
 #define FA_HAVE_AVX512 1
 #include "simd/avx512.h"
 #if !defined(FA_DISABLE_AVX512_SPR) && (!defined(__GNUC__) || defined(__clang__) || __GNUC__ >= 8)
@@ -26,7 +26,7 @@
 #endif
 #define FA_MACHINE "x86_64"
 #elif defined(FA_ARCH_ARM64)
-#if !defined(FA_DISABLE_NEON) && __has_include("simd/neon.h")
+#if !defined(FA_DISABLE_NEON)
 #define FA_HAVE_NEON 1
 #include "simd/neon.h"
 #if !defined(FA_DISABLE_NEON_FHM_DOT)

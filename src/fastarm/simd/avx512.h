@@ -364,12 +364,22 @@ static FA_A512 void a5_minmax_f64(const void *pa, size_t n, double *mn, double *
     static FA_A512 void a5_minmax_##SFX(const void *pa, size_t n, double *mn, double *mx) {     \
         const T *a = (const T *)pa;                                                             \
         const __m512i first = _mm512_set1_epi8((char)a[0]);                                     \
-        __m512i lo = first, hi = first;                                                         \
-        for (size_t i = 0; i < n; i += 64) {                                                    \
+        __m512i lo = first, hi = first, lo1 = first, hi1 = first;                               \
+        size_t i = 0;                                                                           \
+        for (; i + 128 <= n; i += 128) {                                                        \
+            __m512i v = _mm512_loadu_si512(a + i), w = _mm512_loadu_si512(a + i + 64);          \
+            lo = MIN(lo, v);                                                                    \
+            hi = MAX(hi, v);                                                                    \
+            lo1 = MIN(lo1, w);                                                                  \
+            hi1 = MAX(hi1, w);                                                                  \
+        }                                                                                       \
+        for (; i < n; i += 64) {                                                                \
             __m512i v = _mm512_mask_loadu_epi8(first, a5_mask64(n - i), a + i);                 \
             lo = MIN(lo, v);                                                                    \
             hi = MAX(hi, v);                                                                    \
         }                                                                                       \
+        lo = MIN(lo, lo1);                                                                      \
+        hi = MAX(hi, hi1);                                                                      \
         T l[64], h[64];                                                                         \
         _mm512_storeu_si512(l, lo);                                                             \
         _mm512_storeu_si512(h, hi);                                                             \
