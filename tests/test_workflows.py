@@ -351,12 +351,22 @@ def all_scripts() -> Iterator[tuple[str, str, str]]:
             yield path.name, job, script
 
 
+def _package_env(**extra: str) -> dict[str, str]:
+    """The environment for a subprocess that imports the same fastarm as this test process (an
+    installed copy under nox, ``src/`` in a checkout)."""
+    import fastarm
+
+    parent = str(Path(fastarm.__file__).resolve().parents[1])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (parent, env.get("PYTHONPATH", "")) if p)
+    env.update(extra)
+    return env
+
+
 def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
-    env = dict(
-        os.environ,
-        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")])),
+    return subprocess.run(
+        argv, cwd=ROOT, env=_package_env(), capture_output=True, text=True, timeout=120
     )
-    return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -647,10 +657,8 @@ def _run_compare_step(tmp_path: Path, result: Path, key: str) -> tuple[int, str,
     (bindir / "python").symlink_to(sys.executable)  # `python` as on the runner
     summary = tmp_path / "summary.md"
     summary.write_text("", encoding="utf-8")
-    env = dict(
-        os.environ,
+    env = _package_env(
         PATH=f"{bindir}{os.pathsep}{os.environ['PATH']}",
-        PYTHONPATH=os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
         FASTARM_BENCH_ROOT=str(tmp_path / "benchmarks"),
         GITHUB_STEP_SUMMARY=str(summary),
         RESULT=str(result),
