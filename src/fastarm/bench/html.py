@@ -318,7 +318,7 @@ def render_page(table: CrossEnvTable, *, title: str = "fastarm benchmark report"
         )
         parts.append(
             '<figure><img alt="fastarm time in each environment relative to its reference" '
-            f'src="data:image/png;base64,{png}"><figcaption>Above the dashed line: slower than '
+            f'src="data:image/png;base64,{png}"><figcaption>Right of the dashed line: slower than '
             "the reference.</figcaption></figure>"
         )
         parts.append(_html_table(table, compared, crossenv._fmt_ratio, lambda c: c.ratio))
