@@ -59,7 +59,13 @@ def build(session: nox.Session) -> None:
             "b = array.array('f', [4, 5, 6]); assert fastarm.dot(a, b) == 32.0; "
             "print('fastarm', fastarm.__version__, fastarm.simd_info()['active'], 'OK')"
         )
-        session.run(python, "-c", smoke, external=True, env={"PYTHONPATH": None}, cwd=tmp)
+        session.chdir(tmp)  # away from the checkout, so only the installed wheel can be imported
+        try:
+            session.run(python, "-c", smoke, external=True, env={"PYTHONPATH": None})
+            # the harness's CLI starts without its extras (NumPy, tabulate: imported lazily)
+            session.run(python, "-m", "fastarm.bench", "--help", external=True, silent=True)
+        finally:
+            session.chdir(ROOT)
 
 
 def _bench(session: nox.Session, extra: str, *args: str) -> None:

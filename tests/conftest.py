@@ -24,5 +24,6 @@ def require(name: str, available: bool, why: str) -> None:
     wanted = _required()
     message = f"{name} unavailable: {why}"
     if name in wanted or "all" in wanted:
-        pytest.fail(f"{message} (FASTARM_REQUIRE={os.environ['FASTARM_REQUIRE']!r} makes this a failure)")
+        setting = os.environ["FASTARM_REQUIRE"]
+        pytest.fail(f"{message} (FASTARM_REQUIRE={setting!r} makes this a failure)")
     pytest.skip(message)

@@ -247,3 +247,23 @@ def test_ctrl_c_exits_130_and_writes_nothing(tmp_path: Path) -> None:
     assert (root / "baselines" / f"{key}.json").read_bytes() == before
     assert sorted(p.name for p in (root / "baselines").iterdir()) == [f"{key}.json"]
     assert not (root / "results").exists()
+
+
+@pytest.mark.parametrize("missing", ["numpy", "tabulate"])
+def test_missing_bench_extra_is_a_clear_error(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    missing: str,
+) -> None:
+    from fastarm.bench import cli as cli_mod
+
+    monkeypatch.setitem(sys.modules, missing, None)  # as if the extra were not installed
+    if missing == "numpy":
+        args = ["run", "--json", str(tmp_path / "r.json"), *TINY]
+    else:
+        args = ["compare", str(synthetic(tmp_path, "n", 1.0)), str(synthetic(tmp_path, "b", 1.0))]
+    assert cli_mod.main(args) == 4
+    err = capsys.readouterr().err
+    assert f"needs {missing}" in err and "fastarm[bench]" in err
+    assert not (tmp_path / "r.json").exists()

@@ -142,3 +142,36 @@ def test_to_dict_is_json_ready() -> None:
     result = compare.compare(run_doc(medians(), seed=1), run_doc(medians()))
     d = json.loads(json.dumps(result.to_dict()))
     assert d["exit_code"] == 0 and len(d["cases"]) == 3 and "summary" in d
+
+
+def test_drift_of_the_numpy_controls_raises_the_limit() -> None:
+    # the whole machine got 30 % slower between the runs: NumPy too, so this is not a regression
+    everything = {cid: 1.3 for cid in IDS}
+    drifted = compare.compare(run_doc(medians(everything), seed=100), run_doc(medians()))
+    assert drifted.drift == pytest.approx(0.3, rel=0.05)
+    assert drifted.limit > 0.8 and drifted.count("slower") == 0
+    # only fastarm got 30 % slower, NumPy did not move: a regression
+    only_fastarm = {IDS[1]: 1.3, IDS[2]: 1.3}
+    real = compare.compare(run_doc(medians(only_fastarm), seed=100), run_doc(medians()))
+    assert real.drift < 0.02 and real.count("slower") == 2
+    assert real.exit_code == compare.EXIT_REGRESSION
+
+
+def test_too_noisy_environment_takes_precedence_over_a_regression() -> None:
+    base = run_doc(medians(), spread=0.5, seed=0)
+    new = run_doc(medians({IDS[1]: 20.0}), spread=0.5, seed=100)
+    result = compare.compare(new, base)
+    assert result.count("slower") == 1  # reported ...
+    assert result.exit_code == compare.EXIT_TOO_NOISY  # ... but this environment cannot judge
+
+
+def test_significant_slowdown_within_the_noise_is_too_noisy_not_same() -> None:
+    # noise ~5 % (limit ~15 %): a clear 10 % slowdown cannot be called a regression here, but it
+    # must not pass as "same" either
+    base = doc([case(IDS[1], samples(1000.0, 0.07, n=40, seed=1))])
+    new = doc([case(IDS[1], samples(1100.0, 0.07, n=40, seed=2))])
+    result = compare.compare(new, base)
+    (verdict,) = result.cases
+    assert result.limit > 0.1 and verdict.p_slower < 0.01
+    assert verdict.verdict == "too-noisy"
+    assert result.exit_code == compare.EXIT_TOO_NOISY

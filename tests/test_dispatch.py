@@ -84,7 +84,13 @@ def test_use_backend_restores_after_exception() -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["nonsense", "", "SCALAR", "neon" if platform.machine() in ("x86_64", "AMD64") else "avx2"],
+    [
+        "nonsense",
+        "",
+        "SCALAR",
+        "scalar\x00x",
+        "neon" if platform.machine() in ("x86_64", "AMD64") else "avx2",
+    ],
 )
 def test_use_backend_rejects_unknown(name: str) -> None:
     start = fastarm.simd_info()["active"]

@@ -115,3 +115,10 @@ def test_environment_noise_is_the_median_case_noise() -> None:
     ]
     assert stats.environment_noise(cases) == pytest.approx(0.05)
     assert stats.environment_noise([]) == 0.0
+
+
+def test_control_drift() -> None:
+    assert stats.control_drift([]) == 0.0
+    assert stats.control_drift([1.0, 1.0, 1.0]) == 0.0
+    assert stats.control_drift([1.1, 1.1, 1 / 1.1]) == pytest.approx(0.1)
+    assert stats.control_drift([2.0, 1.0, 0.5, 1.02, 0.98]) == pytest.approx(0.02, rel=0.05)

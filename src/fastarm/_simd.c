@@ -554,25 +554,41 @@ static PyObject *fa_py_cdist(PyObject *self, PyObject *args, PyObject *kwargs) {
             goto done;
         }
         const fa_table *t = fa_active;
-        const fa_dist_fn dfn = op == FA_OP_DOT ? t->dot[A.dtype] : t->sqeuclidean[A.dtype];
-        const fa_cos_fn cfn = t->cos[A.dtype];
+        const fa_dist_fn dfn = op == FA_OP_SQEUCLIDEAN ? t->sqeuclidean[A.dtype] : t->dot[A.dtype];
         const Py_ssize_t m = A.rows, n = B.rows;
         const size_t d = (size_t)A.cols;
         char *dst = (char *)ov.buf;
+        /* cosine: squared norms of every row once, then one dot product per pair. */
+        double *norms = NULL;
+        if (op == FA_OP_COSINE && m + n > 0) {
+            norms = (double *)PyMem_RawMalloc((size_t)(m + n) * sizeof(double));
+            if (!norms) {
+                PyErr_NoMemory();
+                Py_CLEAR(res);
+                goto done;
+            }
+        }
         const double work = (double)m * (double)n * (double)(d + 1);
         PyThreadState *ts = NULL;
         if (work >= FA_GIL_THRESHOLD) ts = PyEval_SaveThread();
+        if (norms) {
+            for (Py_ssize_t i = 0; i < m; i++) {
+                const char *x = A.data + i * A.row_stride;
+                norms[i] = dfn(x, x, d);
+            }
+            for (Py_ssize_t j = 0; j < n; j++) {
+                const char *y = B.data + j * B.row_stride;
+                norms[m + j] = dfn(y, y, d);
+            }
+        }
         for (Py_ssize_t i = 0; i < m; i++) {
             const char *x = A.data + i * A.row_stride;
             for (Py_ssize_t j = 0; j < n; j++) {
                 const char *y = B.data + j * B.row_stride;
-                double r;
-                if (op == FA_OP_COSINE) {
-                    double c[3];
-                    cfn(x, y, d, c);
+                double r = dfn(x, y, d);
+                if (norms) {
+                    const double c[3] = {r, norms[i], norms[m + j]};
                     r = fa_cosine_distance(c);
-                } else {
-                    r = dfn(x, y, d);
                 }
                 if (out_f64)
                     ((double *)dst)[i * n + j] = r;
@@ -581,6 +597,7 @@ static PyObject *fa_py_cdist(PyObject *self, PyObject *args, PyObject *kwargs) {
             }
         }
         if (ts) PyEval_RestoreThread(ts);
+        PyMem_RawFree(norms);
     }
 done:
     if (have_ov) PyBuffer_Release(&ov);
@@ -648,8 +665,10 @@ static PyObject *fa_py_set_backend(PyObject *self, PyObject *arg) {
                      Py_TYPE(arg)->tp_name);
         return NULL;
     }
-    const char *name = PyUnicode_AsUTF8(arg);
+    Py_ssize_t len;
+    const char *name = PyUnicode_AsUTF8AndSize(arg, &len);
     if (!name) return NULL;
+    if ((size_t)len != strlen(name)) name = ""; /* embedded NUL: matches no backend */
     for (int k = 0; k < FA_NBACKENDS; k++) {
         if (strcmp(fa_backends[k].name, name) == 0 && fa_usable[k]) {
             PyObject *prev = PyUnicode_FromString(fa_active->name);
@@ -662,8 +681,8 @@ static PyObject *fa_py_set_backend(PyObject *self, PyObject *arg) {
     if (!usable) return NULL;
     int known = 0;
     for (int k = 0; k < FA_NBACKENDS; k++) known |= strcmp(fa_backends[k].name, name) == 0;
-    PyErr_Format(PyExc_ValueError, "%s backend '%s'; usable backends here: %R",
-                 known ? "this CPU cannot run the" : "unknown", name, usable);
+    PyErr_Format(PyExc_ValueError, "%s backend %R; usable backends here: %R",
+                 known ? "this CPU cannot run the" : "unknown", arg, usable);
     Py_DECREF(usable);
     return NULL;
 }

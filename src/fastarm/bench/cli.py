@@ -18,6 +18,9 @@ from . import compare as compare_mod
 from . import results
 from .compare import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_NOT_COMPARABLE, EXIT_OK
 
+#: Modules of the ``bench`` extra, imported lazily by the commands that need them.
+BENCH_EXTRA_MODULES = {"numpy", "tabulate", "rich", "simsimd", "threadpoolctl"}
+
 
 class UserError(Exception):
     """A problem the user can fix; printed without a traceback (exit code 4 unless given)."""
@@ -365,7 +368,12 @@ def _latest_result(root: Path) -> Path:
 
 
 def _compare_and_print(
-    new: dict[str, Any], base: dict[str, Any], args: argparse.Namespace, **labels: str
+    new: dict[str, Any],
+    base: dict[str, Any],
+    args: argparse.Namespace,
+    *,
+    base_label: str = "baseline",
+    new_label: str = "run",
 ) -> int:
     from . import report
 
@@ -375,7 +383,8 @@ def _compare_and_print(
             base,
             threshold=args.threshold,
             allow_cross_env=getattr(args, "allow_cross_env", False),
-            **labels,
+            base_label=base_label,
+            new_label=new_label,
         )
     except compare_mod.NotComparable as exc:
         print(f"refused: {exc}", file=sys.stderr)
@@ -493,7 +502,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     source = docs if args.results else root
     if args.html is not None:
         try:
-            from . import html
+            from . import html  # type: ignore[attr-defined,unused-ignore]
         except ImportError as exc:
             raise UserError(
                 f"the HTML report is not available ({exc}); pip install 'fastarm[report]'"
@@ -502,7 +511,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"HTML report written: {written}")
     if args.envs:
         try:
-            from . import crossenv
+            from . import crossenv  # type: ignore[attr-defined,unused-ignore]
         except ImportError as exc:
             raise UserError(f"the cross-environment report is not available ({exc})") from None
         print(crossenv.render(source, fmt=args.format), end="")
@@ -538,6 +547,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.code
+    except ModuleNotFoundError as exc:
+        if exc.name not in BENCH_EXTRA_MODULES:
+            raise
+        print(
+            f"error: this command needs {exc.name}, from the bench extra: "
+            "pip install 'fastarm[bench]'",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print("interrupted; nothing was half-written", file=sys.stderr)
         return EXIT_INTERRUPTED

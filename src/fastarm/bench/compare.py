@@ -2,19 +2,28 @@
 
 Per case (matched by id): the ratio of medians ``new / base`` with a seeded bootstrap confidence
 interval, and a one-sided Mann-Whitney U test in each direction.  With ``limit = max(threshold,
-noise_factor x noise)`` where ``noise`` is the larger of the two runs' own noise estimates
-(:func:`fastarm.bench.stats.environment_noise`):
+noise_factor x noise)``, where ``noise`` is the environment's own noise, the largest of
+
+* each run's internal noise (:func:`fastarm.bench.stats.environment_noise`: the median over cases
+  of the relative semi-interquartile range, or of the spread between worker processes), and
+* the drift between the two runs seen on the *control* cases -- the NumPy ones, which a change to
+  fastarm cannot affect (:func:`fastarm.bench.stats.control_drift`),
+
+the verdicts are:
 
 * ``slower``    -- significant (p < alpha) and ``ratio > 1 + limit``: a regression;
 * ``faster``    -- significant and ``ratio < 1 / (1 + limit)``;
-* ``too-noisy`` -- otherwise, when the interval reaches beyond ``1 + limit`` and below 1 (the data
-  cannot tell a regression from no change);
+* ``too-noisy`` -- otherwise, when the data cannot rule out a regression: the interval reaches
+  beyond ``1 + limit`` and below 1, or the case is significantly slower by more than the threshold
+  but not by more than the environment's noise allows to call;
 * ``same``      -- otherwise.
 
-Exit codes: 0 ok, 1 regression, 2 nothing comparable / environments differ, 3 too noisy, 4 runner
-or input error.  Two runs from different environments are refused (2) unless ``allow_cross_env``;
-such a comparison is then INFORMATIONAL and never exits 1 (nor 3).  Neither does a comparison
-involving an emulated run: emulation proves correctness, never speed.
+Exit codes: 0 ok, 1 regression, 2 nothing comparable / environments differ, 3 too noisy (some case,
+or the environment's noise above ``MAX_NOISE``, which then takes precedence over 1: such an
+environment cannot support a verdict), 4 runner or input error.  Two runs from different
+environments are refused (2) unless ``allow_cross_env``; such a comparison is then INFORMATIONAL
+and never exits 1 (nor 3).  Neither does a comparison involving an emulated run: emulation proves
+correctness, never speed.
 """
 
 from __future__ import annotations
@@ -35,6 +44,8 @@ EXIT_INTERRUPTED = 130
 DEFAULT_THRESHOLD = 0.05
 DEFAULT_ALPHA = 0.01
 NOISE_FACTOR = 3.0
+#: The implementation whose cases serve as controls: a change to fastarm cannot make NumPy slower.
+CONTROL_IMPL = "numpy"
 #: An environment whose own noise exceeds this cannot judge anything.
 MAX_NOISE = 0.25
 
@@ -66,6 +77,8 @@ class Comparison:
     new_kind: str
     threshold: float
     noise: float
+    noise_within: float
+    drift: float
     limit: float
     alpha: float
     informational: bool
@@ -90,9 +103,11 @@ class Comparison:
             return EXIT_NOT_COMPARABLE
         if not self.gating:
             return EXIT_OK
+        if self.too_noisy_overall:
+            return EXIT_TOO_NOISY
         if self.count("slower"):
             return EXIT_REGRESSION
-        if self.too_noisy_overall or self.count("too-noisy"):
+        if self.count("too-noisy"):
             return EXIT_TOO_NOISY
         return EXIT_OK
 
@@ -100,7 +115,8 @@ class Comparison:
         parts = [f"{self.count(v)} {v}" for v in ("slower", "faster", "same", "too-noisy")]
         line = f"{len(self.cases)} cases compared: " + ", ".join(parts)
         line += f" (limit {self.limit:.1%} = max(threshold {self.threshold:.1%}, "
-        line += f"{NOISE_FACTOR:g} x noise {self.noise:.1%}))"
+        line += f"{NOISE_FACTOR:g} x noise {self.noise:.1%}: within runs {self.noise_within:.1%}, "
+        line += f"drift of the NumPy cases {self.drift:.1%}))"
         return line
 
     def to_dict(self) -> dict[str, Any]:
@@ -141,7 +157,16 @@ def compare(
             "for an informational comparison that never gates."
         )
     emulated = "emulated" in (base_env["kind"], new_env["kind"])
-    noise = max(stats.environment_noise(base["cases"]), stats.environment_noise(new["cases"]))
+    base_cases = {c["id"]: c for c in base["cases"]}
+    new_cases = {c["id"]: c for c in new["cases"]}
+    within = max(stats.environment_noise(base["cases"]), stats.environment_noise(new["cases"]))
+    controls = [
+        stats.median(nc["samples_ns"]) / stats.median(base_cases[cid]["samples_ns"])
+        for cid, nc in new_cases.items()
+        if nc["impl"] == CONTROL_IMPL and cid in base_cases
+    ]
+    drift = stats.control_drift(controls)
+    noise = max(within, drift)
     limit = max(threshold, NOISE_FACTOR * noise)
     result = Comparison(
         base_key=base_env["key"],
@@ -150,6 +175,8 @@ def compare(
         new_kind=new_env["kind"],
         threshold=threshold,
         noise=noise,
+        noise_within=within,
+        drift=drift,
         limit=limit,
         alpha=alpha,
         informational=not same_env,
@@ -172,15 +199,23 @@ def compare(
             f"The environment's own noise ({noise:.1%}) exceeds {MAX_NOISE:.0%}: "
             "too noisy to judge."
         )
-    base_cases = {c["id"]: c for c in base["cases"]}
-    new_cases = {c["id"]: c for c in new["cases"]}
     result.only_in_base = [cid for cid in base_cases if cid not in new_cases]
     result.only_in_new = [cid for cid in new_cases if cid not in base_cases]
     for cid, nc in new_cases.items():
         bc = base_cases.get(cid)
         if bc is None:
             continue
-        result.cases.append(judge(bc, nc, limit=limit, alpha=alpha, resamples=resamples, seed=seed))
+        result.cases.append(
+            judge(
+                bc,
+                nc,
+                limit=limit,
+                threshold=threshold,
+                alpha=alpha,
+                resamples=resamples,
+                seed=seed,
+            )
+        )
     if not result.cases:
         result.notes.append("No case id is common to both runs: nothing to compare.")
     return result
@@ -191,6 +226,7 @@ def judge(
     new_case: Mapping[str, Any],
     *,
     limit: float,
+    threshold: float = DEFAULT_THRESHOLD,
     alpha: float = DEFAULT_ALPHA,
     resamples: int = 2000,
     seed: int = 0,
@@ -203,7 +239,7 @@ def judge(
         verdict = "slower"
     elif p_faster < alpha and ratio < 1.0 / (1.0 + limit):
         verdict = "faster"
-    elif hi > 1.0 + limit and lo < 1.0:
+    elif (hi > 1.0 + limit and lo < 1.0) or (p_slower < alpha and ratio > 1.0 + threshold):
         verdict = "too-noisy"
     else:
         verdict = "same"

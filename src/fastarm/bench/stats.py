@@ -164,3 +164,11 @@ def environment_noise(cases: Sequence[Mapping[str, object]]) -> float:
         if c.get("samples_ns")
     ]
     return median(values) if values else 0.0
+
+
+def control_drift(ratios: Sequence[float]) -> float:
+    """How far an environment drifted between two runs, from the ratios of medians of *control*
+    cases (code the change under test cannot affect, e.g. the NumPy cases): ``exp(median |log r|)
+    - 1``.  0 for identical runs; 0.1 when the controls typically moved by 10 % either way."""
+    logs = [abs(math.log(r)) for r in ratios if r > 0 and math.isfinite(r)]
+    return math.exp(median(logs)) - 1.0 if logs else 0.0

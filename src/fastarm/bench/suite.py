@@ -109,12 +109,12 @@ def profile_groups(profile: str) -> list[Group]:
         ]
         return vec + other
     if profile == "full":
-        sizes = (128, 1536, 65_536, 1_000_000)
+        full_sizes = (128, 1536, 65_536, 1_000_000)
         vec = [
             Group(op, dt, n)
             for op in ("dot", "sqeuclidean", "cosine")
             for dt in VECTOR_DTYPES
-            for n in sizes
+            for n in full_sizes
         ]
         cd = [
             Group("cdist", dt, d)
@@ -336,6 +336,8 @@ def simsimd_impl(simsimd: Any, group: Group, args: tuple[Any, ...]) -> Callable[
     op = group.op
     if op in ("dot", "sqeuclidean", "cosine"):
         fn = getattr(simsimd, op, None)
+        if fn is None:
+            return None
         a, b = args
         call: Callable[[], Any] = lambda: fn(a, b)  # noqa: E731
     elif op == "cdist":

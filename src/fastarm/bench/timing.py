@@ -232,7 +232,15 @@ def measure_plan(
     fastarm = None
     if any(suite.impl_backend(i) for _, impls in plan.groups for i in impls):
         fastarm, _ = suite.load_fastarm()
-    prepared = []
+    prepared: list[
+        tuple[
+            Any,
+            dict[str, Callable[[], Any]],
+            dict[str, Any],
+            dict[str, int],
+            dict[str, list[float]],
+        ]
+    ] = []
     with _quiet_numpy():
         for group, impls in plan.groups:
             calls, omitted = suite.build_callables(group, impls, seed)

@@ -38,15 +38,17 @@ static inline FA_AVX2 int64_t a2_hsum_epi32(__m256i v) {
     return _mm_cvtsi128_si64(t) + _mm_extract_epi64(t, 1);
 }
 
-/* float32 / float16: float32 lanes inside a block of FA_FBLOCK elements, flushed into a double.
+/* float32 / float16: float32 lanes inside a block of A2_FBLOCK elements, flushed into a double.
  * A block whose partial sums are not finite (inf/NaN inputs, or float32 overflow) is recomputed
  * in float64, so results follow NumPy's float64 semantics. Tails go through a zero-padded copy. */
+/* 32 float32 lanes per block: each lane sums at most 64 terms before the float64 flush. */
+#define A2_FBLOCK 2048
 #define A2_FLOAT_KERNELS(SFX, T, LOAD)                                                           \
     static FA_AVX2 double a2_dot_##SFX(const void *pa, const void *pb, size_t n) {              \
         const T *a = (const T *)pa, *b = (const T *)pb;                                         \
         double total = 0.0;                                                                     \
-        for (size_t i0 = 0; i0 < n; i0 += FA_FBLOCK) {                                          \
-            const size_t m = FA_MIN((size_t)FA_FBLOCK, n - i0);                                 \
+        for (size_t i0 = 0; i0 < n; i0 += A2_FBLOCK) {                                          \
+            const size_t m = FA_MIN((size_t)A2_FBLOCK, n - i0);                                 \
             const T *x = a + i0, *y = b + i0;                                                   \
             __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;                         \
             size_t i = 0;                                                                       \
@@ -71,8 +73,8 @@ static inline FA_AVX2 int64_t a2_hsum_epi32(__m256i v) {
     static FA_AVX2 double a2_sqeuclidean_##SFX(const void *pa, const void *pb, size_t n) {      \
         const T *a = (const T *)pa, *b = (const T *)pb;                                         \
         double total = 0.0;                                                                     \
-        for (size_t i0 = 0; i0 < n; i0 += FA_FBLOCK) {                                          \
-            const size_t m = FA_MIN((size_t)FA_FBLOCK, n - i0);                                 \
+        for (size_t i0 = 0; i0 < n; i0 += A2_FBLOCK) {                                          \
+            const size_t m = FA_MIN((size_t)A2_FBLOCK, n - i0);                                 \
             const T *x = a + i0, *y = b + i0;                                                   \
             __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0, d0, d1, d2, d3;         \
             size_t i = 0;                                                                       \
@@ -105,8 +107,8 @@ static inline FA_AVX2 int64_t a2_hsum_epi32(__m256i v) {
     static FA_AVX2 void a2_cos_##SFX(const void *pa, const void *pb, size_t n, double out[3]) { \
         const T *a = (const T *)pa, *b = (const T *)pb;                                         \
         double tab = 0.0, taa = 0.0, tbb = 0.0;                                                 \
-        for (size_t i0 = 0; i0 < n; i0 += FA_FBLOCK) {                                          \
-            const size_t m = FA_MIN((size_t)FA_FBLOCK, n - i0);                                 \
+        for (size_t i0 = 0; i0 < n; i0 += A2_FBLOCK) {                                          \
+            const size_t m = FA_MIN((size_t)A2_FBLOCK, n - i0);                                 \
             const T *x = a + i0, *y = b + i0;                                                   \
             __m256 ab0 = _mm256_setzero_ps(), aa0 = ab0, bb0 = ab0, ab1 = ab0, aa1 = ab0,       \
                    bb1 = ab0, u, v;                                                             \
@@ -393,24 +395,33 @@ static FA_AVX2 void a2_minmax_f64(const void *pa, size_t n, double *mn, double *
     *mn = nan ? (double)NAN : rl;
     *mx = nan ? (double)NAN : rh;
 }
-#define A2_MINMAX_INT(SFX, T, MIN, MAX)                                                          \
+/* Horizontal min/max of 32 bytes by halving (keeps the loop accumulators in registers). */
+#define A2_MINMAX_INT(SFX, T, MIN, MAX, MIN128, MAX128)                                          \
+    static inline FA_AVX2 T a2_hred_##SFX(__m256i v, int want_max) {                            \
+        __m128i x = want_max ? MAX128(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)) \
+                             : MIN128(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)); \
+        for (int sh = 0; sh < 4; sh++) {                                                        \
+            __m128i y = sh == 0   ? _mm_srli_si128(x, 8)                                        \
+                        : sh == 1 ? _mm_srli_si128(x, 4)                                        \
+                        : sh == 2 ? _mm_srli_si128(x, 2)                                        \
+                                  : _mm_srli_si128(x, 1);                                       \
+            x = want_max ? MAX128(x, y) : MIN128(x, y);                                         \
+        }                                                                                       \
+        return (T)_mm_extract_epi8(x, 0);                                                       \
+    }                                                                                           \
     static FA_AVX2 void a2_minmax_##SFX(const void *pa, size_t n, double *mn, double *mx) {     \
         const T *a = (const T *)pa;                                                             \
-        __m256i lo = _mm256_set1_epi8((char)a[0]), hi = lo;                                     \
+        __m256i lo = _mm256_set1_epi8((char)a[0]), hi = lo, lo1 = lo, hi1 = lo;                 \
         size_t i = 0;                                                                           \
-        for (; i + 32 <= n; i += 32) {                                                          \
+        for (; i + 64 <= n; i += 64) {                                                          \
             __m256i v = _mm256_loadu_si256((const __m256i *)(a + i));                           \
+            __m256i w = _mm256_loadu_si256((const __m256i *)(a + i + 32));                      \
             lo = MIN(lo, v);                                                                    \
             hi = MAX(hi, v);                                                                    \
+            lo1 = MIN(lo1, w);                                                                  \
+            hi1 = MAX(hi1, w);                                                                  \
         }                                                                                       \
-        T l[32], h[32];                                                                         \
-        _mm256_storeu_si256((__m256i *)l, lo);                                                  \
-        _mm256_storeu_si256((__m256i *)h, hi);                                                  \
-        T rl = l[0], rh = h[0];                                                                 \
-        for (int k = 1; k < 32; k++) {                                                         \
-            rl = l[k] < rl ? l[k] : rl;                                                         \
-            rh = h[k] > rh ? h[k] : rh;                                                         \
-        }                                                                                       \
+        T rl = a2_hred_##SFX(MIN(lo, lo1), 0), rh = a2_hred_##SFX(MAX(hi, hi1), 1);             \
         for (; i < n; i++) {                                                                    \
             rl = a[i] < rl ? a[i] : rl;                                                         \
             rh = a[i] > rh ? a[i] : rh;                                                         \
@@ -418,8 +429,8 @@ static FA_AVX2 void a2_minmax_f64(const void *pa, size_t n, double *mn, double *
         *mn = (double)rl;                                                                       \
         *mx = (double)rh;                                                                       \
     }
-A2_MINMAX_INT(i8, int8_t, _mm256_min_epi8, _mm256_max_epi8)
-A2_MINMAX_INT(u8, uint8_t, _mm256_min_epu8, _mm256_max_epu8)
+A2_MINMAX_INT(i8, int8_t, _mm256_min_epi8, _mm256_max_epi8, _mm_min_epi8, _mm_max_epi8)
+A2_MINMAX_INT(u8, uint8_t, _mm256_min_epu8, _mm256_max_epu8, _mm_min_epu8, _mm_max_epu8)
 
 /* mean_var block: sum, then sum of squared deviations from the block mean, in double lanes. */
 static inline FA_AVX2 __m256d a2_ld4_f64(const double *p) { return _mm256_loadu_pd(p); }

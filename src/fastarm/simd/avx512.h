@@ -47,12 +47,14 @@ static inline FA_A512 int64_t a5_hsum_epi32(__m512i v) {
 
 /* float32 / float16: float32 lanes per block, flushed into double; non-finite blocks recomputed
  * in float64 (see avx2.h). */
+/* 64 float32 lanes per block: each lane sums at most 64 terms before the float64 flush. */
+#define A5_FBLOCK 4096
 #define A5_FLOAT_KERNELS(SFX, T, LOAD, LOADM)                                                    \
     static FA_A512 double a5_dot_##SFX(const void *pa, const void *pb, size_t n) {              \
         const T *a = (const T *)pa, *b = (const T *)pb;                                         \
         double total = 0.0;                                                                     \
-        for (size_t i0 = 0; i0 < n; i0 += FA_FBLOCK) {                                          \
-            const size_t m = FA_MIN((size_t)FA_FBLOCK, n - i0);                                 \
+        for (size_t i0 = 0; i0 < n; i0 += A5_FBLOCK) {                                          \
+            const size_t m = FA_MIN((size_t)A5_FBLOCK, n - i0);                                 \
             const T *x = a + i0, *y = b + i0;                                                   \
             __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;                         \
             size_t i = 0;                                                                       \
@@ -75,8 +77,8 @@ static inline FA_A512 int64_t a5_hsum_epi32(__m512i v) {
     static FA_A512 double a5_sqeuclidean_##SFX(const void *pa, const void *pb, size_t n) {      \
         const T *a = (const T *)pa, *b = (const T *)pb;                                         \
         double total = 0.0;                                                                     \
-        for (size_t i0 = 0; i0 < n; i0 += FA_FBLOCK) {                                          \
-            const size_t m = FA_MIN((size_t)FA_FBLOCK, n - i0);                                 \
+        for (size_t i0 = 0; i0 < n; i0 += A5_FBLOCK) {                                          \
+            const size_t m = FA_MIN((size_t)A5_FBLOCK, n - i0);                                 \
             const T *x = a + i0, *y = b + i0;                                                   \
             __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0, d0, d1, d2, d3;         \
             size_t i = 0;                                                                       \
@@ -107,8 +109,8 @@ static inline FA_A512 int64_t a5_hsum_epi32(__m512i v) {
     static FA_A512 void a5_cos_##SFX(const void *pa, const void *pb, size_t n, double out[3]) { \
         const T *a = (const T *)pa, *b = (const T *)pb;                                         \
         double tab = 0.0, taa = 0.0, tbb = 0.0;                                                 \
-        for (size_t i0 = 0; i0 < n; i0 += FA_FBLOCK) {                                          \
-            const size_t m = FA_MIN((size_t)FA_FBLOCK, n - i0);                                 \
+        for (size_t i0 = 0; i0 < n; i0 += A5_FBLOCK) {                                          \
+            const size_t m = FA_MIN((size_t)A5_FBLOCK, n - i0);                                 \
             const T *x = a + i0, *y = b + i0;                                                   \
             __m512 ab0 = _mm512_setzero_ps(), aa0 = ab0, bb0 = ab0, ab1 = ab0, aa1 = ab0,       \
                    bb1 = ab0, u, v;                                                             \

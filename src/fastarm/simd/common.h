@@ -27,7 +27,8 @@ typedef struct {
     fa_meanvar_fn meanvar[FA_NDTYPES];
 } fa_table;
 
-/* Elements per block for float32/float16 kernels: sums stay in float32 lanes inside a block and
+/* Elements per block for the NEON float32/float16 kernels (x86 backends size theirs to the same
+ * 64 terms per lane): sums stay in float32 lanes inside a block and
  * are flushed into float64 at its end.  Integer kernels flush int32 lanes into int64 every
  * FA_IBLOCK elements, long before any lane could overflow (|partial| <= 2**17 per lane step). */
 #define FA_FBLOCK 1024
