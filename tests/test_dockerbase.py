@@ -8,6 +8,7 @@ import argparse
 import io
 import os
 import re
+import socket
 import tarfile
 from pathlib import Path
 
@@ -346,3 +347,21 @@ def test_installed_base_images_are_what_they_say() -> None:
             continue
         assert image.attrs["Architecture"] == arch
         assert dockerbase.probe_machine(client, tag, arch) == dockerbase.ARCHES[arch][0]
+
+
+def test_unreachable_daemon_fails_before_bootstrapping(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No minutes of debootstrap for an image that could not be imported anyway."""
+    try:
+        import docker  # noqa: F401
+    except ImportError:
+        require("docker", False, "the docker SDK is not installed")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        host = f"tcp://127.0.0.1:{s.getsockname()[1]}"  # closed again: connection refused
+    monkeypatch.setenv("DOCKER_HOST", host)
+    code = dockerbase.main(["--arch", "amd64", "--cache-dir", str(tmp_path)])
+    assert code == 4
+    assert f"cannot reach the Docker daemon at DOCKER_HOST={host}" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -189,6 +190,40 @@ def test_unchanged_source_reuses_the_compiled_extension(client: Any, amd64_base:
     assert all(cached for step, cached in second.steps if not step.startswith(("ARG", "FROM")))
 
 
+def test_python_edit_does_not_recompile_the_extension(
+    client: Any, amd64_base: str, tmp_path: Path
+) -> None:
+    """The C compile layer depends only on the files it reads, not on Python sources."""
+    runner = _runner_module()
+    tree = tmp_path / "repo"
+    shutil.copytree(
+        REPO,
+        tree,
+        ignore=shutil.ignore_patterns(
+            ".git", ".nox", ".venv", ".cache", "build", "results", "__pycache__", "*.so"
+        ),
+    )
+    console = runner._Console(io.StringIO())
+    tag = f"docker-dev-edited:{os.getpid()}"
+    first = runner.build_image(
+        client, tree, base_image=amd64_base, platform=None, tag=tag, console=console
+    )
+    edited = tree / "src" / "fastarm" / "bench" / "report.py"
+    edited.write_text(edited.read_text() + f"\n# edited {time.time_ns()}\n")
+    try:
+        after = runner.build_image(
+            client, tree, base_image=amd64_base, platform=None, tag=tag, console=console
+        )
+    finally:
+        client.images.remove(tag)
+    assert after.image_id != first.image_id
+    with pytest.raises(_docker_module().errors.ImageNotFound):
+        client.images.get(first.image_id)  # the image the tag left was removed, not left dangling
+    cached = dict(after.steps)
+    assert cached[next(s for s in cached if "build_ext" in s)] is True
+    assert cached["COPY src ./src"] is False
+
+
 # ----------------------------------------------------------------------------------------- errors
 
 
@@ -363,6 +398,23 @@ def test_interrupted_run_leaves_nothing(client: Any, tmp_path: Path) -> None:
     assert "interrupted" in err
     assert _leftovers(client, **mine) == []
     assert not (tmp_path / "results").exists() and not (tmp_path / "baselines").exists()
+
+
+def test_ready_made_image(client: Any, amd64_base: str, tmp_path: Path) -> None:
+    """--image skips the build; an unknown one is refused before anything runs."""
+    runner = _runner_module()
+    console = runner._Console(io.StringIO())
+    tag = runner.image_tag(amd64_base, None)
+    built = runner.build_image(
+        client, REPO, base_image=amd64_base, platform=None, tag=tag, console=console
+    )
+    ready = runner.DockerRunner(runner.DockerOptions(image=tag))
+    facts = ready.execute(["-k", SELECT, "--samples", "3", "--no-progress"], tmp_path / "r.json")
+    assert facts["image_id"] == built.image_id and "build" not in facts
+    assert json.loads((tmp_path / "r.json").read_text())["environment"]["kind"] != "native"
+    missing = runner.DockerRunner(runner.DockerOptions(image=f"docker-dev-none:{os.getpid()}"))
+    with pytest.raises(RunnerError, match="no such image on this daemon"):
+        missing.execute(["-k", SELECT], tmp_path / "missing.json")
 
 
 def _role() -> str:

@@ -393,18 +393,15 @@ def _labels(arch: str, mirror: str) -> dict[str, str]:
 
 
 def docker_client() -> Any:
+    """The daemon the Docker runner would use (DOCKER_HOST, else the CLI context)."""
+    from fastarm.bench.runners import RunnerError
+    from fastarm.bench.runners.docker import connect
+
     try:
-        import docker
-    except ImportError as exc:  # pragma: no cover - depends on the installation
-        raise BaseImageError("the docker SDK is needed: pip install 'fastarm[docker]'") from exc
-    try:
-        return docker.from_env()
-    except docker.errors.DockerException as exc:
-        raise BaseImageError(
-            f"cannot reach the Docker daemon "
-            f"({os.environ.get('DOCKER_HOST') or 'default socket'}): {exc}. "
-            "Start it (dockerd, or Docker Desktop) and retry."
-        ) from exc
+        client, _ = connect()
+    except RunnerError as exc:
+        raise BaseImageError(str(exc)) from exc
+    return client
 
 
 def import_rootfs(client: Any, tarball: Path, arch: str, tag: str, mirror: str, log: Log) -> str:

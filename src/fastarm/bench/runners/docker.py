@@ -325,6 +325,7 @@ def build_image(
 ) -> BuildResult:
     """Build the bench image, streaming its log; ``RunnerError`` with the last lines on failure."""
     start = time.monotonic()
+    previous = _local_image(client, tag)
     result = BuildResult("", tag, base_image, 0.0)
     step: Optional[str] = None
     failure: Optional[str] = None
@@ -375,6 +376,10 @@ def build_image(
         )
     if not result.image_id:
         result.image_id = client.images.get(tag).id
+    if previous is not None and previous.id != result.image_id:
+        # the tag moved: drop the image it pointed to (kept if a container still uses it)
+        with contextlib.suppress(_import_docker().errors.APIError):
+            client.images.remove(previous.id)
     return result
 
 
