@@ -551,11 +551,11 @@ def test_bench_workflow_triggers_matrix_and_steps() -> None:
     uploads = [
         s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/upload-artifact@")
     ]
-    assert {u["with"]["name"] for u in uploads} == {
-        "result-${{ matrix.leg }}",
-        "baseline-${{ matrix.leg }}",
-    }
-    assert [u.get("if") for u in uploads] == [None, "inputs.save-baseline"]
+    assert [(u["with"]["name"], u.get("if")) for u in uploads] == [
+        ("result-${{ matrix.leg }}", None),
+        ("report-${{ matrix.leg }}", None),
+        ("baseline-${{ matrix.leg }}", "inputs.save-baseline"),
+    ]
 
 
 def test_self_hosted_leg_is_opt_in_by_repository_variable() -> None:
