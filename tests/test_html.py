@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import html.parser
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -156,6 +157,18 @@ def test_rewriting_replaces_the_page(root: Path) -> None:
     second = report_html.write_html(root, out).read_text(encoding="utf-8")
     assert "mean_var" in second and "mean_var" not in first
     assert sorted(p.name for p in out.iterdir()) == ["index.html"]
+
+
+def test_an_unwritable_destination_is_a_clear_error_and_loses_nothing(root: Path) -> None:
+    occupied = root / "report.txt"
+    occupied.write_text("keep me", encoding="utf-8")
+    with pytest.raises(report_html.ReportError, match="cannot write the HTML report into"):
+        report_html.write_html(root, occupied)
+    assert occupied.read_text(encoding="utf-8") == "keep me"
+    page = report_html.write_html(root, root / "out")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert page.stat().st_mode & 0o777 == 0o666 & ~umask  # like any new file, not mkstemp's 0600
 
 
 CHROMIUM_FLAGS = [

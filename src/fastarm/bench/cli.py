@@ -507,7 +507,10 @@ def cmd_report(args: argparse.Namespace) -> int:
             raise UserError(
                 f"the HTML report is not available ({exc}); pip install 'fastarm[report]'"
             ) from None
-        written = html.write_report(source, args.html)
+        try:
+            written = html.write_report(source, args.html)
+        except html.ReportError as exc:
+            raise UserError(str(exc)) from None
         print(f"HTML report written: {written}")
     if args.envs:
         try:

@@ -69,7 +69,11 @@ img.broken { outline: 4px solid #d1242f; min-height: 2em; }
 """
 
 
-class ReportDependencyError(RuntimeError):
+class ReportError(RuntimeError):
+    """The report cannot be written; the message says why."""
+
+
+class ReportDependencyError(ReportError):
     """matplotlib is missing."""
 
 
@@ -355,14 +359,17 @@ def write_html(source: crossenv.Source, out_dir: Path, *, prefer: str = "results
     table = crossenv.collect(source, prefer=prefer)
     page = render_page(table)
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".index-", suffix=".html.tmp", dir=out_dir)
+    except OSError as exc:
+        raise ReportError(f"cannot write the HTML report into {out_dir}: {exc.strerror}") from exc
     target = out_dir / "index.html"
-    fd, tmp = tempfile.mkstemp(prefix=".index-", suffix=".html.tmp", dir=out_dir)
     umask = os.umask(0)
     os.umask(umask)
     try:
-        os.chmod(tmp, 0o666 & ~umask)  # a normal file, not mkstemp's 0600
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            os.fchmod(handle.fileno(), 0o666 & ~umask)  # a normal file, not mkstemp's 0600
             handle.write(page)
             handle.flush()
             os.fsync(handle.fileno())
