@@ -501,6 +501,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         if not paths:
             raise UserError(f"no stored results under {root / 'results'}", EXIT_NOT_COMPARABLE)
     docs = [_load(p) for p in paths]
+    # named files: exactly those; otherwise the whole store (one column per key and transport,
+    # baselines for keys without results)
+    source = docs if args.results else root
     if args.html is not None:
         try:
             from . import html  # type: ignore[attr-defined,unused-ignore]
@@ -508,14 +511,17 @@ def cmd_report(args: argparse.Namespace) -> int:
             raise UserError(
                 f"the HTML report is not available ({exc}); pip install 'fastarm[report]'"
             ) from None
-        written = html.write_report(docs, args.html)
+        try:
+            written = html.write_report(source, args.html)
+        except html.ReportError as exc:
+            raise UserError(str(exc)) from None
         print(f"HTML report written: {written}")
     if args.envs:
         try:
             from . import crossenv  # type: ignore[attr-defined,unused-ignore]
         except ImportError as exc:
             raise UserError(f"the cross-environment report is not available ({exc})") from None
-        print(crossenv.render(docs, fmt=args.format), end="")
+        print(crossenv.render(source, fmt=args.format), end="")
         return EXIT_OK
     if args.html is not None:
         return EXIT_OK
