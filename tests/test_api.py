@@ -188,3 +188,38 @@ def test_no_numpy_warnings_leak() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert math.isnan(fastarm.cosine(np.zeros(3), np.zeros(3)))
+
+
+def test_package_imports_without_the_extension(tmp_path) -> None:
+    """A tree without a built extension (a checkout, another architecture's build) still imports
+    -- the harness's fingerprint needs that -- and every kernel says how to build it."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    package = Path(fastarm.__file__).parent
+    shutil.copytree(package, tmp_path / "fastarm", ignore=shutil.ignore_patterns("*.so", "*.pyd"))
+    script = (
+        "import fastarm\n"
+        "for name in ('dot', 'cdist', 'simd_info'):\n"
+        "    try:\n"
+        "        getattr(fastarm, name)\n"
+        "    except ImportError as exc:\n"
+        "        assert 'invoke build' in str(exc) and 'pip install .' in str(exc), exc\n"
+        "    else:\n"
+        "        raise SystemExit(name + ' did not raise')\n"
+        "try:\n"
+        "    fastarm.use_backend('scalar')\n"
+        "except ImportError:\n"
+        "    pass\n"
+        "else:\n"
+        "    raise SystemExit('use_backend did not raise')\n"
+        "from fastarm.bench.env.probe import fastarm_info\n"
+        "assert fastarm_info()['backend'] == 'unavailable'\n"
+        "print('ok')\n"
+    )
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(tmp_path), "FASTARM_SIMD": "scalar"}
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, cwd=tmp_path, capture_output=True, text=True
+    )
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr

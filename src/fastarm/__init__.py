@@ -8,14 +8,44 @@ at run time.
 from __future__ import annotations
 
 import os
+import platform
+import sys
 import warnings
 from types import TracebackType
-from typing import Optional, Type
-
-from fastarm import _simd
-from fastarm._simd import cdist, cosine, dot, mean_var, minmax, simd_info, sqeuclidean
+from typing import Any, Optional, Type
 
 __version__ = "0.1.0"
+
+_KERNELS = ("cdist", "cosine", "dot", "mean_var", "minmax", "simd_info", "sqeuclidean")
+
+try:
+    from fastarm import _simd
+    from fastarm._simd import cdist, cosine, dot, mean_var, minmax, simd_info, sqeuclidean
+except ImportError as _exc:
+    # The extension is not built for this interpreter (e.g. a source checkout, or a tree built on
+    # another architecture).  The pure-Python parts -- the benchmark harness's fingerprint among
+    # them -- still import; every kernel raises this error at first use.
+    _simd = None  # type: ignore[assignment]
+    _IMPORT_ERROR: ImportError | None = _exc
+else:
+    _IMPORT_ERROR = None
+
+
+def _missing_extension() -> ImportError:
+    error = ImportError(
+        f"fastarm's C extension (fastarm._simd) is not built for this Python "
+        f"({sys.implementation.cache_tag}, {platform.machine()}): build it with `pip install .` "
+        "or, in a checkout, `invoke build`"
+    )
+    error.__cause__ = _IMPORT_ERROR
+    return error
+
+
+def __getattr__(name: str) -> Any:
+    if _IMPORT_ERROR is not None and name in _KERNELS:
+        raise _missing_extension()
+    raise AttributeError(f"module 'fastarm' has no attribute {name!r}")
+
 
 __all__ = [
     "__version__",
@@ -39,6 +69,8 @@ class use_backend:
     """
 
     def __init__(self, name: str) -> None:
+        if _simd is None:
+            raise _missing_extension()
         self.name = name
         self.previous: str = _simd._set_backend(name)
 
@@ -60,7 +92,7 @@ class use_backend:
 def _apply_environment() -> None:
     """Honour FASTARM_SIMD at import: an unknown or unusable name warns and keeps the best."""
     wanted = os.environ.get("FASTARM_SIMD", "").strip()
-    if not wanted:
+    if not wanted or _simd is None:
         return
     try:
         _simd._set_backend(wanted)
