@@ -13,6 +13,11 @@ from typing import Any
 import pytest
 
 from conftest import require
+
+# matplotlib comes with the dev extra (the host's test run has it, and it is required there); the
+# offline Debian images that run the suite under emulation do not ship it.
+pytest.importorskip("matplotlib", reason="the HTML report needs matplotlib (pip install '.[dev]')")
+
 from fastarm.bench import crossenv
 from fastarm.bench import html as report_html
 from resultfactory import layer, make_result, write_result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import tarfile
 from pathlib import Path
@@ -9,12 +10,14 @@ from pathlib import Path
 import pytest
 
 import sshd
+from conftest import require
 from fastarm.bench.runners import _ssh_package as package
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def _git_repo(root: Path) -> Path:
+    require("git", shutil.which("git") is not None, "the archive is built from what git tracks")
     sshd.tiny_extension_tree(root)
     (root / ".gitignore").write_text("ignored.txt\n")
     git = ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@t"]
