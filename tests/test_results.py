@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -130,6 +131,16 @@ def test_killed_writer_keeps_the_old_file(tmp_path: Path) -> None:
     assert proc.returncode == -signal.SIGKILL
     assert target.read_bytes() == before
     results.load(target)
+
+
+def test_written_files_follow_the_umask(tmp_path: Path) -> None:
+    """Like a plain open(): a baseline is readable by others and committed like any file."""
+    old = os.umask(0o022)
+    try:
+        path = results.write_atomic(tmp_path / "b.json", small_doc(1000.0))
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
 
 
 def test_storage_layout(tmp_path: Path) -> None:

@@ -140,6 +140,12 @@ def dumps(doc: Mapping[str, Any]) -> str:
     return json.dumps(doc, indent=1, sort_keys=False, allow_nan=True) + "\n"
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(
     path: str | os.PathLike[str],
     doc: Mapping[str, Any],
@@ -158,6 +164,9 @@ def write_atomic(
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     tmp = Path(tmp_name)
     try:
+        # mkstemp creates the file 0600; give it the mode a plain open() would (0666 less umask),
+        # so a baseline can be read by others and committed like any file.
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             text = serializer(doc)
             fh.write(text)
