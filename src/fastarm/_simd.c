@@ -257,11 +257,12 @@ static double fa_cosine_distance(const double c[3]) {
 /* ------------------------------------------------------------------------------------------ */
 /* dot, sqeuclidean, cosine                                                                    */
 
-static PyObject *fa_py_dot(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    (void)self;
+/* dot and sqeuclidean: one binding, the op picks the kernel table. */
+static PyObject *fa_call_dist(PyObject *const *args, Py_ssize_t nargs, int op, const char *name) {
     fa_vec a, b;
-    if (fa_get_pair(args, nargs, &a, &b, "dot") < 0) return NULL;
-    const fa_dist_fn fn = fa_active->dot[a.dtype];
+    if (fa_get_pair(args, nargs, &a, &b, name) < 0) return NULL;
+    const fa_dist_fn fn =
+        op == FA_OP_SQEUCLIDEAN ? fa_active->sqeuclidean[a.dtype] : fa_active->dot[a.dtype];
     const size_t n = (size_t)a.n;
     double r;
     if (n >= FA_GIL_THRESHOLD) {
@@ -275,22 +276,14 @@ static PyObject *fa_py_dot(PyObject *self, PyObject *const *args, Py_ssize_t nar
     return PyFloat_FromDouble(r);
 }
 
+static PyObject *fa_py_dot(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    return fa_call_dist(args, nargs, FA_OP_DOT, "dot");
+}
+
 static PyObject *fa_py_sqeuclidean(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
-    fa_vec a, b;
-    if (fa_get_pair(args, nargs, &a, &b, "sqeuclidean") < 0) return NULL;
-    const fa_dist_fn fn = fa_active->sqeuclidean[a.dtype];
-    const size_t n = (size_t)a.n;
-    double r;
-    if (n >= FA_GIL_THRESHOLD) {
-        Py_BEGIN_ALLOW_THREADS r = fn(a.data, b.data, n);
-        Py_END_ALLOW_THREADS
-    } else {
-        r = fn(a.data, b.data, n);
-    }
-    fa_vec_release(&a);
-    fa_vec_release(&b);
-    return PyFloat_FromDouble(r);
+    return fa_call_dist(args, nargs, FA_OP_SQEUCLIDEAN, "sqeuclidean");
 }
 
 static PyObject *fa_py_cosine(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
